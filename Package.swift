@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "roadwork",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "roadwork", targets: ["RoadworkCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // libpq, the PostgreSQL C client, from apt's libpq-dev.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // A small PostgreSQL client on libpq: connections, a bounded pool, typed rows, typed errors.
+        .target(
+            name: "PostgresClient",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The forward-only SQL migrations, embedded in the binary.
+        .target(
+            name: "RoadworkMigrations",
+            path: "sql",
+            sources: ["Migrations.swift"],
+            resources: [.embedInCode("migrations")]
+        ),
+        // The product's rules in pure Swift: roles, validation, lineup rules, scoring. No I/O.
+        .target(name: "RoadworkDomain"),
+        // Raw SQL per aggregate, tenant-scoped transactions, migrations runner.
+        .target(
+            name: "RoadworkStore",
+            dependencies: [
+                "PostgresClient",
+                "RoadworkDomain",
+                "RoadworkMigrations",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The HTTP app: API v1, middleware, health, metrics.
+        .target(
+            name: "RoadworkHTTP",
+            dependencies: [
+                "RoadworkStore",
+                "RoadworkDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // The `roadwork` executable: serve, migrate, org, user.
+        .executableTarget(
+            name: "RoadworkCLI",
+            dependencies: [
+                "RoadworkHTTP",
+                "RoadworkStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "RoadworkDomainTests", dependencies: ["RoadworkDomain"]),
+        .testTarget(name: "RoadworkStoreTests", dependencies: ["RoadworkStore", "PostgresClient"]),
+        .testTarget(
+            name: "RoadworkHTTPTests",
+            dependencies: [
+                "RoadworkHTTP",
+                "RoadworkStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

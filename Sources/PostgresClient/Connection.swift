@@ -1,0 +1,113 @@
+import CLibPQ
+import Glibc
+
+/// One libpq connection. Not thread-safe: the pool lends it to one user at a time.
+public final class Connection: @unchecked Sendable {
+    private let handle: OpaquePointer
+
+    /// Connects with the connection string given to libpq untouched (URLs, multi-host, TLS, .pgpass, services).
+    public init(conninfo: String) throws {
+        guard let handle = PQconnectdb(conninfo) else {
+            throw PostgresError.connection("out of memory")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = Self.errorMessage(handle)
+            PQfinish(handle)
+            throw PostgresError.connection(message)
+        }
+        self.handle = handle
+        // Timestamps are decoded as UTC text; this is a session setting, not part of the connection string.
+        try execute("SET TIME ZONE 'UTC'")
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// True once libpq has seen the connection break (server restarted, network gone).
+    public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+
+    /// True while a transaction block is open (or failed and awaiting rollback).
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// The server's process id for this connection.
+    public var backendPID: Int { Int(PQbackendPID(handle)) }
+
+    /// Runs one parameterized statement (`$1`, `$2` … placeholders) and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
+        let texts = parameters.map { $0.postgresText }
+        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
+        defer { cStrings.forEach { free($0) } }
+        let result = cStrings.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                PQexecParams(handle, sql, Int32(texts.count), nil, values.baseAddress, nil, nil, 0)
+            }
+        }
+        return try check(result)
+    }
+
+    /// Runs a trusted script of several statements with no parameters (migrations, session setup).
+    public func execute(_ script: String) throws {
+        _ = try check(PQexec(handle, script))
+    }
+
+    /// Runs `body` inside BEGIN … COMMIT; any error rolls back and is rethrown.
+    public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if !isBroken && isInTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    private func check(_ result: OpaquePointer?) throws -> QueryResult {
+        guard let result else {
+            throw PostgresError.connection(Self.errorMessage(handle))
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return QueryResult(result)
+        default:
+            defer { PQclear(result) }
+            guard let state = field(result, "C"), !isBroken else {
+                throw PostgresError.connection(Self.errorMessage(handle))
+            }
+            let error = ServerError(
+                sqlState: SQLState(rawValue: state),
+                message: field(result, "M") ?? Self.errorMessage(handle),
+                detail: field(result, "D"),
+                hint: field(result, "H"),
+                constraint: field(result, "n"),
+                table: field(result, "t"),
+                column: field(result, "c")
+            )
+            if error.sqlState.isConnectionException || error.sqlState == .adminShutdown {
+                throw PostgresError.connection(error.message)
+            }
+            throw PostgresError.server(error)
+        }
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Unicode.Scalar) -> String? {
+        PQresultErrorField(result, Int32(code.value)).map { String(cString: $0) }
+    }
+
+    private static func errorMessage(_ handle: OpaquePointer) -> String {
+        guard let message = PQerrorMessage(handle) else { return "unknown error" }
+        return String(cString: message).trimmingTrailingWhitespace()
+    }
+}
+
+extension String {
+    func trimmingTrailingWhitespace() -> String {
+        var text = self
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
+    }
+}

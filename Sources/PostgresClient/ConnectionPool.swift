@@ -1,0 +1,188 @@
+import Logging
+import NIOPosix
+import Synchronization
+
+/// A bounded pool of libpq connections whose blocking calls run on the pool's own threads, never on an event loop.
+public final class ConnectionPool: Sendable {
+    /// How busy the pool is, for metrics and readiness.
+    public struct Usage: Sendable {
+        public let size: Int
+        public let open: Int
+        public let inUse: Int
+        public let waiting: Int
+    }
+
+    private enum Lease {
+        case reuse(Connection)
+        case open
+    }
+
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Lease, any Error>
+    }
+
+    private struct State {
+        var idle: [Connection] = []
+        var open = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID: UInt64 = 0
+        var closed = false
+    }
+
+    public let size: Int
+    private let conninfo: String
+    private let acquireTimeout: Duration
+    private let threads: NIOThreadPool
+    private let state = Mutex(State())
+    private let logger: Logger
+
+    /// A pool of at most `size` connections to `conninfo`, passed to libpq as given.
+    public init(conninfo: String, size: Int, acquireTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "postgres")) {
+        precondition(size > 0, "pool size must be positive")
+        self.conninfo = conninfo
+        self.size = size
+        self.acquireTimeout = acquireTimeout
+        self.logger = logger
+        self.threads = NIOThreadPool(numberOfThreads: size)
+        self.threads.start()
+    }
+
+    /// Current counts of open, busy and waiting.
+    public var usage: Usage {
+        state.withLock { Usage(size: size, open: $0.open, inUse: $0.open - $0.idle.count, waiting: $0.waiters.count) }
+    }
+
+    /// Lends one connection to `body`, run on a pool thread; a connection found broken afterwards is discarded.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        let connection = try await acquire()
+        do {
+            let value = try await threads.runIfActive { try body(connection) }
+            release(connection)
+            return value
+        } catch {
+            release(connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction; a connection that turns out dead at BEGIN is replaced and the call retried,
+    /// so the first request after a database restart succeeds.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        var attempts = 0
+        while true {
+            attempts += 1
+            let connection = try await acquire()
+            do {
+                let value = try await threads.runIfActive { () throws -> Attempt<T> in
+                    do {
+                        try connection.execute("BEGIN")
+                    } catch let error as PostgresError where connection.isBroken {
+                        return .retry(error)
+                    }
+                    do {
+                        let value = try body(connection)
+                        try connection.execute("COMMIT")
+                        return .done(value)
+                    } catch {
+                        if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
+                        throw error
+                    }
+                }
+                release(connection)
+                switch value {
+                case .done(let result): return result
+                case .retry(let error):
+                    logger.warning("discarded a broken database connection", metadata: ["error": "\(error)"])
+                    if attempts > size { throw error }
+                }
+            } catch {
+                release(connection)
+                throw error
+            }
+        }
+    }
+
+    private enum Attempt<T: Sendable>: Sendable {
+        case done(T)
+        case retry(PostgresError)
+    }
+
+    /// Closes every idle connection and stops the pool's threads; waiting callers fail.
+    public func shutdown() async {
+        let (idle, waiters) = state.withLock { state -> ([Connection], [Waiter]) in
+            state.closed = true
+            defer { state.idle = []; state.waiters = [] }
+            state.open -= state.idle.count
+            return (state.idle, state.waiters)
+        }
+        _ = idle
+        waiters.forEach { $0.continuation.resume(throwing: PostgresError.poolClosed) }
+        try? await threads.shutdownGracefully()
+    }
+
+    private func acquire() async throws -> Connection {
+        let lease: Lease = try await withCheckedThrowingContinuation { continuation in
+            let immediate: Result<Lease, PostgresError>? = state.withLock { state in
+                if state.closed { return .failure(.poolClosed) }
+                if let connection = state.idle.popLast() { return .success(.reuse(connection)) }
+                if state.open < size { state.open += 1; return .success(.open) }
+                state.nextWaiterID += 1
+                let id = state.nextWaiterID
+                state.waiters.append(Waiter(id: id, continuation: continuation))
+                scheduleTimeout(for: id)
+                return nil
+            }
+            if let immediate { continuation.resume(with: immediate) }
+        }
+        switch lease {
+        case .reuse(let connection):
+            return connection
+        case .open:
+            do {
+                let conninfo = self.conninfo
+                return try await threads.runIfActive { try Connection(conninfo: conninfo) }
+            } catch {
+                slotFreed()
+                throw error
+            }
+        }
+    }
+
+    private func scheduleTimeout(for id: UInt64) {
+        let timeout = acquireTimeout
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard let self else { return }
+            let waiter: Waiter? = self.state.withLock { state in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: PostgresError.acquireTimeout)
+        }
+    }
+
+    private func release(_ connection: Connection) {
+        if connection.isBroken || connection.isInTransaction {
+            slotFreed()
+            return
+        }
+        let waiter: Waiter? = state.withLock { state in
+            if state.closed { state.open -= 1; return nil }
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.idle.append(connection)
+            return nil
+        }
+        waiter?.continuation.resume(returning: .reuse(connection))
+    }
+
+    /// A connection was dropped: hand its slot to the next waiter, who opens a fresh one.
+    private func slotFreed() {
+        let waiter: Waiter? = state.withLock { state in
+            if !state.closed, !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.open -= 1
+            return nil
+        }
+        waiter?.continuation.resume(returning: .open)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A Swift value sent as a statement parameter, in PostgreSQL's text format (nil is NULL).
+public protocol PostgresEncodable: Sendable {
+    var postgresText: String? { get }
+}
+
+extension String: PostgresEncodable { public var postgresText: String? { self } }
+extension Substring: PostgresEncodable { public var postgresText: String? { String(self) } }
+extension Int: PostgresEncodable { public var postgresText: String? { String(self) } }
+extension Int32: PostgresEncodable { public var postgresText: String? { String(self) } }
+extension Int64: PostgresEncodable { public var postgresText: String? { String(self) } }
+extension Bool: PostgresEncodable { public var postgresText: String? { self ? "t" : "f" } }
+extension UUID: PostgresEncodable { public var postgresText: String? { uuidString.lowercased() } }
+extension Decimal: PostgresEncodable { public var postgresText: String? { description } }
+
+extension Double: PostgresEncodable {
+    public var postgresText: String? {
+        if isNaN { return "NaN" }
+        if isInfinite { return self > 0 ? "Infinity" : "-Infinity" }
+        return "\(self)"
+    }
+}
+
+extension Date: PostgresEncodable {
+    public var postgresText: String? { PostgresTime.format(self) }
+}
+
+extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+    public var postgresText: String? { self?.postgresText }
+}
+
+/// Arrays go as PostgreSQL array literals: `{"a","b",NULL}`.
+extension Array: PostgresEncodable where Element: PostgresEncodable {
+    public var postgresText: String? {
+        let items = map { element -> String in
+            guard let text = element.postgresText else { return "NULL" }
+            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\"\(escaped)\""
+        }
+        return "{" + items.joined(separator: ",") + "}"
+    }
+}
+
+/// A value sent as JSON text, for `json`/`jsonb` parameters.
+public struct PostgresJSON<Value: Encodable & Sendable>: PostgresEncodable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+    public var postgresText: String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        guard let data = try? encoder.encode(value) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

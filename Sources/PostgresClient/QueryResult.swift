@@ -1,0 +1,65 @@
+import CLibPQ
+
+/// The rows of one statement, owned until the result is released.
+public final class QueryResult {
+    private let result: OpaquePointer
+
+    init(_ result: OpaquePointer) { self.result = result }
+    deinit { PQclear(result) }
+
+    /// Number of rows returned.
+    public var count: Int { Int(PQntuples(result)) }
+
+    /// Number of rows a command touched (`UPDATE`, `DELETE`, `INSERT`).
+    public var affectedRows: Int {
+        guard let text = PQcmdTuples(result) else { return 0 }
+        return Int(String(cString: text)) ?? 0
+    }
+
+    /// All rows, in order.
+    public var rows: [Row] { (0..<count).map { Row(result: self, index: Int32($0)) } }
+
+    /// The first row, if any: a missing row is a value, not an error.
+    public var first: Row? { count > 0 ? Row(result: self, index: 0) : nil }
+
+    func columnIndex(_ name: String) -> Int32 { PQfnumber(result, name) }
+    func columnName(_ index: Int32) -> String { PQfname(result, index).map { String(cString: $0) } ?? "#\(index)" }
+    var columnCount: Int32 { PQnfields(result) }
+    func isNull(_ row: Int32, _ column: Int32) -> Bool { PQgetisnull(result, row, column) == 1 }
+    func text(_ row: Int32, _ column: Int32) -> String { String(cString: PQgetvalue(result, row, column)) }
+}
+
+/// One row of a result, decoded column by column into Swift types.
+public struct Row {
+    let result: QueryResult
+    let index: Int32
+
+    /// Decodes the named column; NULL is an error unless `T` is optional.
+    public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        let position = result.columnIndex(column)
+        guard position >= 0 else { throw PostgresError.decoding(column: column, message: "no such column") }
+        return try decode(at: position, name: column)
+    }
+
+    /// Decodes the column at a zero-based position.
+    public func decode<T: PostgresDecodable>(at position: Int, as type: T.Type = T.self) throws -> T {
+        guard position >= 0 && position < Int(result.columnCount) else {
+            throw PostgresError.decoding(column: "#\(position)", message: "no such column")
+        }
+        return try decode(at: Int32(position), name: result.columnName(Int32(position)))
+    }
+
+    private func decode<T: PostgresDecodable>(at position: Int32, name: String) throws -> T {
+        if result.isNull(index, position) {
+            guard let null = T.postgresNull else {
+                throw PostgresError.decoding(column: name, message: "unexpected NULL for \(T.self)")
+            }
+            return null
+        }
+        let text = result.text(index, position)
+        guard let value = T(postgresText: text) else {
+            throw PostgresError.decoding(column: name, message: "cannot read \(T.self) from \"\(text.prefix(60))\"")
+        }
+        return value
+    }
+}

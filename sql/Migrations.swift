@@ -1,0 +1,13 @@
+/// One forward-only schema change: `version` orders them, `sql` is the file's text.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+}
+
+/// Every migration in `sql/migrations`, in order; add a line here with each new file.
+public let migrations: [Migration] = [
+    Migration(version: 1, name: "organizations_users_sessions", sql: text(PackageResources._001_organizations_users_sessions_sql)),
+]
+
+private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
