@@ -17,7 +17,7 @@ public final class Connection: @unchecked Sendable {
         }
         self.handle = handle
         // Timestamps are decoded as UTC text; this is a session setting, not part of the connection string.
-        try execute("SET TIME ZONE 'UTC'")
+        try execute("SET TIME ZONE 'UTC'; SET client_min_messages = warning")
     }
 
     deinit { PQfinish(handle) }

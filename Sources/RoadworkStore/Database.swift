@@ -1,1 +1,38 @@
+import Foundation
 import PostgresClient
+import RoadworkDomain
+
+/// Roadwork's PostgreSQL database: every store call runs in a transaction scoped to one organization.
+public struct Database: Sendable {
+    public let pool: ConnectionPool
+    public let passwords: PasswordHasher
+
+    public init(pool: ConnectionPool, passwords: PasswordHasher = PasswordHasher()) {
+        self.pool = pool
+        self.passwords = passwords
+    }
+
+    /// Runs `body` in one transaction that sees only `orgID`'s rows (row-level security does the rest).
+    public func tenant<T: Sendable>(_ orgID: UUID, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+        try await pool.transaction { connection in
+            try connection.query("SELECT set_config('roadwork.org_id', $1, true)", [orgID])
+            return try body(Store(connection: connection, orgID: orgID))
+        }
+    }
+
+    /// Runs `body` in a transaction with no organization set: only the sign-in functions answer there.
+    public func unscoped<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await pool.transaction(body)
+    }
+
+    /// True when the database answers a trivial query.
+    public func isReachable() async -> Bool {
+        (try? await pool.transaction { try $0.query("SELECT 1").count == 1 }) ?? false
+    }
+}
+
+/// One tenant-scoped transaction; the store files extend it with one aggregate each.
+public struct Store {
+    public let connection: Connection
+    public let orgID: UUID
+}

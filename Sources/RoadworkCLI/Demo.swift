@@ -1,0 +1,50 @@
+import ArgumentParser
+import RoadworkDomain
+import RoadworkStore
+
+/// `roadwork demo`: a demo organization with one user per role, so a newcomer can sign in at once.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create the demo organization with one user per role.")
+
+    static let organizationName = "Demo Co"
+    static let password = "roadwork-demo"
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Do nothing (but print how to sign in) when the demo organization already exists.")
+    var ifEmpty = false
+
+    func run() async throws {
+        let config = database.config()
+        let logger = Logs.bootstrap(level: config.logLevel)
+        let db = database.database(config, logger: logger)
+        defer { printSignIn() }
+        if try await db.findOrganization(Self.organizationName) != nil {
+            await db.pool.shutdown()
+            if ifEmpty { return }
+            throw ValidationError("the organization \(Self.organizationName) already exists")
+        }
+        let admin = try NewUser.validate(email: "admin@demo.example", name: "Ada Admin", role: "admin", password: Self.password)
+        let (organization, _) = try await db.createOrganization(name: Self.organizationName, admin: admin)
+        for (role, email, name) in Self.people.dropFirst() {
+            let user = try NewUser.validate(email: email, name: name, role: role.rawValue, password: Self.password)
+            let hash = db.passwords.hash(user.password)
+            _ = try await db.tenant(organization.id) { try $0.createUser(user, passwordHash: hash) }
+        }
+        await db.pool.shutdown()
+    }
+
+    static let people: [(Role, String, String)] = [
+        (.admin, "admin@demo.example", "Ada Admin"),
+        (.salesHead, "sales.head@demo.example", "Sam Sales"),
+        (.marketingHead, "marketing.head@demo.example", "Mia Marketing"),
+        (.marketer, "marketer@demo.example", "Max Marketer"),
+        (.rep, "rep@demo.example", "Riley Rep"),
+    ]
+
+    private func printSignIn() {
+        print("Demo organization \(Self.organizationName): sign in with any of these (password \(Self.password)):")
+        for (role, email, _) in Self.people { print("  \(role.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(email)") }
+        print("  e.g. curl -s -X POST http://127.0.0.1:8080/api/v1/session -H 'content-type: application/json' -d '{\"email\":\"rep@demo.example\",\"password\":\"\(Self.password)\"}'")
+    }
+}

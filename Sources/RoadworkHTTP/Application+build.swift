@@ -1,0 +1,48 @@
+import Hummingbird
+import Logging
+import PostgresClient
+import RoadworkStore
+import ServiceLifecycle
+
+/// Assembles the router, middleware and services: the one place to see how the app is put together.
+public func buildApplication(config: RoadworkConfig, database: Database, logger: Logger) -> some ApplicationProtocol {
+    let router = buildRouter(config: config, database: database)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "roadwork"),
+        logger: logger
+    )
+    app.addServices(DatabaseService(database: database))
+    return app
+}
+
+/// The router with every route and middleware; tests drive it directly.
+public func buildRouter(config: RoadworkConfig, database: Database) -> Router<AppRequestContext> {
+    _ = RoadworkMetrics.registry
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: ProblemMiddleware())
+
+    HealthController(database: database).addRoutes(to: router)
+
+    let sessions = SessionController(database: database, config: config)
+    let api = router.group("api/v1")
+    sessions.addPublicRoutes(to: api)
+
+    let signedIn = api.group().add(middleware: AuthenticationMiddleware(database: database))
+    sessions.addRoutes(to: signedIn)
+    UserController(database: database).addRoutes(to: signedIn)
+    return router
+}
+
+/// Closes the pool after the server has drained its in-flight requests (services stop in reverse order).
+struct DatabaseService: Service {
+    let database: Database
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await database.pool.shutdown()
+    }
+}

@@ -1,0 +1,35 @@
+import Hummingbird
+import RoadworkStore
+
+/// Requires a valid session: `Authorization: Bearer <token>` or the session cookie; otherwise 401.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    static let cookieName = "roadwork_session"
+
+    let database: Database
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token = Self.token(in: request), let identity = try await database.authenticate(token: token) else {
+            throw Problem.unauthorized()
+        }
+        var context = context
+        context.identity = identity
+        context.logger[metadataKey: "user_id"] = .stringConvertible(identity.userID)
+        context.logger[metadataKey: "org_id"] = .stringConvertible(identity.orgID)
+        return try await next(request, context)
+    }
+
+    /// The session token a request carries, bearer header first.
+    static func token(in request: Request) -> String? {
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                let token = parts[1].trimmingCharacters(in: .whitespaces)
+                return token.isEmpty || token.count > 200 ? nil : token
+            }
+            return nil
+        }
+        guard let value = request.cookies[cookieName]?.value, !value.isEmpty, value.count <= 200 else { return nil }
+        return value
+    }
+}

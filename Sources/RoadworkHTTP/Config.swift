@@ -1,0 +1,30 @@
+import Foundation
+import Logging
+import RoadworkStore
+
+/// Server settings from `ROADWORK_*` environment variables; the CLI's flags override them.
+public struct RoadworkConfig: Sendable {
+    public var databaseURL: String
+    public var host: String
+    public var port: Int
+    public var poolSize: Int
+    public var logLevel: Logger.Level
+    /// Marks the session cookie `Secure`; turn on behind HTTPS.
+    public var cookieSecure: Bool
+    public var bcryptCost: UInt8
+    public var signInThrottle: SignInThrottle
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        databaseURL = environment["ROADWORK_DATABASE_URL"] ?? "postgresql:///roadwork"
+        host = environment["ROADWORK_HOST"] ?? "127.0.0.1"
+        port = environment["ROADWORK_PORT"].flatMap(Int.init) ?? 8080
+        poolSize = environment["ROADWORK_POOL_SIZE"].flatMap(Int.init) ?? 4
+        logLevel = environment["ROADWORK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        cookieSecure = ["1", "true", "yes"].contains(environment["ROADWORK_COOKIE_SECURE"]?.lowercased() ?? "")
+        bcryptCost = environment["ROADWORK_BCRYPT_COST"].flatMap(UInt8.init) ?? 12
+        signInThrottle = SignInThrottle(
+            maxFailures: environment["ROADWORK_SIGNIN_MAX_FAILURES"].flatMap(Int.init) ?? 5,
+            windowSeconds: environment["ROADWORK_SIGNIN_WINDOW_SECONDS"].flatMap(Int.init) ?? 900
+        )
+    }
+}

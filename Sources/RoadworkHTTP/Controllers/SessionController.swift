@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// Sign in, sign out, and who am I.
+struct SessionController {
+    let database: Database
+    let config: RoadworkConfig
+
+    struct SignIn: Decodable {
+        let email: String?
+        let password: String?
+    }
+
+    struct SignedIn: Encodable {
+        let token: String
+        let user: Me
+    }
+
+    /// `GET /api/v1/me`: the person and their organization.
+    struct Me: Encodable {
+        struct Organization: Encodable { let id: UUID; let name: String }
+        let id: UUID
+        let email: String
+        let name: String
+        let role: Role
+        let organization: Organization
+
+        init(_ identity: Identity) {
+            id = identity.userID
+            email = identity.email
+            name = identity.name
+            role = identity.role
+            organization = .init(id: identity.orgID, name: identity.organizationName)
+        }
+    }
+
+    func addPublicRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.post("session", use: signIn)
+    }
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.delete("session", use: signOut)
+        api.get("me") { _, context in try Response.json(Me(try context.signedIn())) }
+    }
+
+    @Sendable func signIn(request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(SignIn.self, context: context)
+        var check = Validator()
+        let email = check.text(body.email, field: "email", max: 254)
+        let password = body.password ?? { check.fail("password", "is required"); return "" }()
+        try check.finish()
+        switch try await database.signIn(email: email!, password: password, throttle: config.signInThrottle) {
+        case .signedIn(let token, let identity):
+            var response = try Response.json(SignedIn(token: token, user: Me(identity)))
+            response.setCookie(sessionCookie(token, maxAge: Database.sessionLifetimeSeconds))
+            return response
+        case .invalidCredentials:
+            throw Problem(status: .unauthorized, detail: "The email or password is not right.")
+        case .throttled(let seconds):
+            var problem = Problem(status: .tooManyRequests, detail: "Too many failed sign-ins for this email; try again in \(Self.minutes(seconds)).")
+            problem.headers[.retryAfter] = String(seconds)
+            throw problem
+        }
+    }
+
+    @Sendable func signOut(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        try await database.tenant(identity.orgID) { try $0.revokeSession(id: identity.sessionID) }
+        var response = Response(status: .noContent)
+        response.setCookie(sessionCookie("", maxAge: 0))
+        return response
+    }
+
+    func sessionCookie(_ token: String, maxAge: Int) -> Cookie {
+        Cookie(name: AuthenticationMiddleware.cookieName, value: token, maxAge: maxAge, path: "/",
+               secure: config.cookieSecure, httpOnly: true, sameSite: .lax)
+    }
+
+    private static func minutes(_ seconds: Int) -> String {
+        seconds < 60 ? "\(seconds) seconds" : "\((seconds + 59) / 60) minutes"
+    }
+}

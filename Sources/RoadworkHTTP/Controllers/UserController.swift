@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import NIOPosix
+import RoadworkDomain
+import RoadworkStore
+
+/// Admins manage the people of their organization.
+struct UserController {
+    let database: Database
+
+    struct CreateUser: Decodable {
+        let email: String?
+        let name: String?
+        let role: String?
+        let password: String?
+    }
+
+    struct UpdateUser: Decodable {
+        let name: String?
+        let role: String?
+        let active: Bool?
+        let password: String?
+    }
+
+    /// A user as the API shows it: never a password hash.
+    struct UserResponse: Encodable {
+        let id: UUID
+        let email: String
+        let name: String
+        let role: Role
+        let active: Bool
+        let version: Int
+        let createdAt: Date
+
+        init(_ user: User) {
+            id = user.id
+            email = user.email
+            name = user.name
+            role = user.role
+            active = user.active
+            version = user.version
+            createdAt = user.createdAt
+        }
+    }
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("users", use: list)
+        api.post("users", use: create)
+        api.get("users/:id", use: show)
+        api.patch("users/:id", use: update)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: [.admin])
+        let page = try Page(request)
+        let cursor = try page.cursor.map { key -> (name: String, id: UUID) in
+            guard key.count == 2, let id = UUID(uuidString: key[1]) else {
+                throw Problem.invalid([.init(field: "cursor", message: "is not a cursor this server gave out")])
+            }
+            return (key[0], id)
+        }
+        let users = try await database.tenant(identity.orgID) { try $0.users(after: cursor, limit: page.limit + 1) }
+        return try Response.json(ListResponse(fetched: users.map(UserResponse.init), limit: page.limit) { [$0.name, $0.id.uuidString] })
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: [.admin])
+        let id = try request.uuidParameter("id", context: context, what: "user")
+        guard let user = try await database.tenant(identity.orgID, { try $0.user(id: id) }) else { throw Problem.notFound("user") }
+        return try Response.json(UserResponse(user), version: user.version)
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: [.admin])
+        let body = try await request.decodeJSON(CreateUser.self, context: context)
+        let newUser = try NewUser.validate(email: body.email, name: body.name, role: body.role, password: body.password)
+        let hash = try await hashOffLoop(newUser.password)
+        let user = try await database.tenant(identity.orgID) { try $0.createUser(newUser, passwordHash: hash) }
+        return try Response.json(UserResponse(user), status: .created, version: user.version,
+                                 headers: [.location: "/api/v1/users/\(user.id.uuidString.lowercased())"])
+    }
+
+    @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: [.admin])
+        let id = try request.uuidParameter("id", context: context, what: "user")
+        let expected = try request.ifMatchVersion()
+        let body = try await request.decodeJSON(UpdateUser.self, context: context)
+        let changes = try UserChanges.validate(name: body.name, role: body.role, active: body.active, password: body.password,
+                                               isSelf: id == identity.userID)
+        let hash = try await changes.password.asyncMap(hashOffLoop)
+        let user = try await database.tenant(identity.orgID) {
+            try $0.updateUser(id: id, changes: changes, passwordHash: hash, expectedVersion: expected)
+        }
+        return try Response.json(UserResponse(user), version: user.version)
+    }
+
+    /// bcrypt is deliberately slow: keep it off the event loop.
+    private func hashOffLoop(_ password: String) async throws -> String {
+        let passwords = database.passwords
+        return try await NIOThreadPool.singleton.runIfActive { passwords.hash(password) }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

@@ -1,0 +1,34 @@
+import Metrics
+import Prometheus
+import PostgresClient
+
+/// The process's Prometheus registry, bootstrapped as the swift-metrics backend once.
+enum RoadworkMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = { name, labels in
+            (prometheusName(name), labels.map { (prometheusName($0.0), $0.1) })
+        }
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }()
+
+    /// Hummingbird's metric names, in Prometheus's conventions.
+    static func prometheusName(_ name: String) -> String {
+        switch name {
+        case "hb.requests": return "http_requests_total"
+        case "hb.request.errors": return "http_request_errors_total"
+        case "http.server.request.duration": return "http_request_duration_seconds"
+        default: return name.replacingOccurrences(of: ".", with: "_")
+        }
+    }
+
+    /// Publishes the pool's counts as gauges just before a scrape.
+    static func record(_ usage: ConnectionPool.Usage) {
+        Gauge(label: "roadwork_db_pool_size").record(usage.size)
+        Gauge(label: "roadwork_db_pool_open").record(usage.open)
+        Gauge(label: "roadwork_db_pool_in_use").record(usage.inUse)
+        Gauge(label: "roadwork_db_pool_waiting").record(usage.waiting)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import NIOPosix
+import PostgresClient
+import RoadworkDomain
+
+/// How many failed sign-ins an email gets within a window before it must wait.
+public struct SignInThrottle: Sendable {
+    public let maxFailures: Int
+    public let windowSeconds: Int
+
+    public init(maxFailures: Int = 5, windowSeconds: Int = 900) {
+        self.maxFailures = maxFailures
+        self.windowSeconds = windowSeconds
+    }
+}
+
+/// The outcome of a sign-in attempt.
+public enum SignInResult: Sendable {
+    case signedIn(token: String, identity: Identity)
+    /// Wrong password, unknown email or deactivated user: one answer for all three.
+    case invalidCredentials
+    case throttled(retryAfterSeconds: Int)
+}
+
+extension Database {
+    /// How long a session lasts without signing in again.
+    public static let sessionLifetimeSeconds = 30 * 24 * 3600
+
+    /// Checks a password and opens a session; failures count towards the email's throttle.
+    public func signIn(email: String, password: String, throttle: SignInThrottle) async throws -> SignInResult {
+        let key = email.trimmed.lowercased()
+        let (wait, account) = try await unscoped { connection -> (Int, SignInAccount?) in
+            let wait: Int = try connection.query(
+                "SELECT roadwork_signin_wait_seconds($1, $2, $3) AS wait", [key, throttle.maxFailures, throttle.windowSeconds]
+            ).first!.decode("wait")
+            let account = try connection.query("SELECT * FROM roadwork_signin_account($1)", [key]).first.map {
+                SignInAccount(userID: try $0.decode("user_id"), orgID: try $0.decode("org_id"),
+                              passwordHash: try $0.decode("password_hash"), active: try $0.decode("active"))
+            }
+            return (wait, account)
+        }
+        if wait > 0 { return .throttled(retryAfterSeconds: wait) }
+
+        let passwords = self.passwords
+        let matches = try await NIOThreadPool.singleton.runIfActive {
+            passwords.verify(password, hash: account?.passwordHash ?? passwords.decoy)
+        }
+        guard let account, account.active, matches else {
+            try await unscoped { _ = try $0.query("SELECT roadwork_signin_failed($1, $2)", [key, throttle.windowSeconds]) }
+            return .invalidCredentials
+        }
+
+        let token = SessionToken.generate()
+        try await tenant(account.orgID) { store in
+            try store.connection.query("SELECT roadwork_signin_succeeded($1)", [key])
+            try store.connection.query(
+                """
+                INSERT INTO sessions (org_id, user_id, token_hash, expires_at)
+                VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + make_interval(secs => $4))
+                """,
+                [account.orgID, account.userID, token, Self.sessionLifetimeSeconds]
+            )
+        }
+        guard let identity = try await authenticate(token: token) else { return .invalidCredentials }
+        return .signedIn(token: token, identity: identity)
+    }
+
+    /// The person behind a session token, or nil if it is unknown, revoked, expired or their account is inactive.
+    public func authenticate(token: String) async throws -> Identity? {
+        try await unscoped { connection in
+            try connection.query("SELECT * FROM roadwork_authenticate($1)", [token]).first.flatMap(Self.identity(from:))
+        }
+    }
+
+    static func identity(from row: Row) throws -> Identity? {
+        guard let role = Role(rawValue: try row.decode("role")) else { return nil }
+        return Identity(
+            sessionID: try row.decode("session_id"),
+            userID: try row.decode("user_id"),
+            orgID: try row.decode("org_id"),
+            email: try row.decode("email"),
+            name: try row.decode("name"),
+            role: role,
+            organizationName: try row.decode("org_name")
+        )
+    }
+}
+
+extension Store {
+    /// Revokes one session so its token no longer signs anyone in.
+    public func revokeSession(id: UUID) throws {
+        try connection.query("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL", [id, orgID])
+    }
+
+    /// Revokes every open session of a user (deactivated, or password changed).
+    public func revokeSessions(userID: UUID) throws {
+        try connection.query("UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND org_id = $2 AND revoked_at IS NULL", [userID, orgID])
+    }
+}
+
+struct SignInAccount: Sendable {
+    let userID: UUID
+    let orgID: UUID
+    let passwordHash: String
+    let active: Bool
+}
+
+/// Random session tokens: 32 bytes from the system's secure generator, base64url without padding.
+enum SessionToken {
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
