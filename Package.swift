@@ -82,13 +82,16 @@ let package = Package(
         ),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "RoadworkDomainTests", dependencies: ["RoadworkDomain"]),
-        .testTarget(name: "RoadworkStoreTests", dependencies: ["RoadworkStore", "PostgresClient"]),
+        .testTarget(name: "RoadworkStoreTests", dependencies: ["RoadworkStore", "RoadworkDomain", "RoadworkMigrations", "PostgresClient"]),
         .testTarget(
             name: "RoadworkHTTPTests",
             dependencies: [
                 "RoadworkHTTP",
                 "RoadworkStore",
+                "RoadworkDomain",
+                "PostgresClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]

@@ -4,6 +4,8 @@ import Glibc
 /// One libpq connection. Not thread-safe: the pool lends it to one user at a time.
 public final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
+    /// Set when the server said the session is over (e.g. shutting down) before libpq saw the socket close.
+    private var terminated = false
 
     /// Connects with the connection string given to libpq untouched (URLs, multi-host, TLS, .pgpass, services).
     public init(conninfo: String) throws {
@@ -23,7 +25,7 @@ public final class Connection: @unchecked Sendable {
     deinit { PQfinish(handle) }
 
     /// True once libpq has seen the connection break (server restarted, network gone).
-    public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+    public var isBroken: Bool { terminated || PQstatus(handle) != CONNECTION_OK }
 
     /// True while a transaction block is open (or failed and awaiting rollback).
     public var isInTransaction: Bool {
@@ -68,6 +70,7 @@ public final class Connection: @unchecked Sendable {
 
     private func check(_ result: OpaquePointer?) throws -> QueryResult {
         guard let result else {
+            terminated = true
             throw PostgresError.connection(Self.errorMessage(handle))
         }
         switch PQresultStatus(result) {
@@ -76,6 +79,7 @@ public final class Connection: @unchecked Sendable {
         default:
             defer { PQclear(result) }
             guard let state = field(result, "C"), !isBroken else {
+                terminated = true
                 throw PostgresError.connection(Self.errorMessage(handle))
             }
             let error = ServerError(
@@ -88,6 +92,7 @@ public final class Connection: @unchecked Sendable {
                 column: field(result, "c")
             )
             if error.sqlState.isConnectionException || error.sqlState == .adminShutdown {
+                terminated = true
                 throw PostgresError.connection(error.message)
             }
             throw PostgresError.server(error)

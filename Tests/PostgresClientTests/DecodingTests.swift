@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import PostgresClient
+
+@Suite("Values travel to PostgreSQL and back with their types")
+struct DecodingTests {
+    @Test func everyTypeRoundTrips() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        let id = UUID()
+        let when = Date(timeIntervalSince1970: 1_790_000_000.123456)
+        let row = try #require(try connection.query(
+            """
+            SELECT $1::text AS text, $2::integer AS int, $3::bigint AS big, $4::numeric AS amount, $5::boolean AS flag,
+                   $6::uuid AS id, $7::timestamptz AS at, $8::date AS day, $9::jsonb AS doc, $10::text[] AS tags,
+                   $11::double precision AS ratio, $12::uuid[] AS ids
+            """,
+            ["héllo, wörld", 42, Int64(9_000_000_000), Decimal(string: "12345.67")!, true, id, when, "2026-02-28",
+             PostgresJSON(["a": 1]), ["x", "y, z", "q\"uote", "back\\slash"], 0.25, [id]]
+        ).first)
+        #expect(try row.decode("text", as: String.self) == "héllo, wörld")
+        #expect(try row.decode("int", as: Int.self) == 42)
+        #expect(try row.decode("big", as: Int64.self) == 9_000_000_000)
+        #expect(try row.decode("amount", as: Decimal.self) == Decimal(string: "12345.67")!)
+        #expect(try row.decode("flag", as: Bool.self) == true)
+        #expect(try row.decode("id", as: UUID.self) == id)
+        #expect(abs(try row.decode("at", as: Date.self).timeIntervalSince(when)) < 0.000_001)
+        #expect(try row.decode("day", as: Date.self) == Date(timeIntervalSince1970: 1_772_236_800))
+        #expect(try row.decode("doc", as: PostgresJSONValue<[String: Int]>.self).value == ["a": 1])
+        #expect(try row.decode("tags", as: [String].self) == ["x", "y, z", "q\"uote", "back\\slash"])
+        #expect(try row.decode("ratio", as: Double.self) == 0.25)
+        #expect(try row.decode("ids", as: [UUID].self) == [id])
+    }
+
+    @Test func nullIsAValueOnlyForOptionals() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        let row = try #require(try connection.query("SELECT NULL::text AS missing, $1::integer AS absent", [Int?.none]).first)
+        #expect(try row.decode("missing", as: String?.self) == nil)
+        #expect(try row.decode("absent", as: Int?.self) == nil)
+        #expect(throws: PostgresError.self) { try row.decode("missing", as: String.self) }
+        #expect(throws: PostgresError.self) { try row.decode("no_such_column", as: String.self) }
+    }
+
+    @Test func textThatDoesNotFitTheTypeIsADecodingError() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        let row = try #require(try connection.query("SELECT 'abc'::text AS word").first)
+        #expect {
+            try row.decode("word", as: Int.self)
+        } throws: { error in
+            guard case .decoding(let column, _) = error as? PostgresError else { return false }
+            return column == "word"
+        }
+    }
+
+    @Test func arraysWithNullsAndQuotesParse() {
+        #expect(PostgresArrayLiteral.parse("{}") == [])
+        #expect(PostgresArrayLiteral.parse("{a,NULL,\"NULL\",\"b c\",\"d\\\"e\"}") == ["a", nil, "NULL", "b c", "d\"e"])
+        #expect(PostgresArrayLiteral.parse("[0:1]={x,y}") == ["x", "y"])
+        #expect(PostgresArrayLiteral.parse("not an array") == nil)
+    }
+
+    @Test func timestampsParseAndFormatExactly() {
+        let date = Date(timeIntervalSince1970: 1_700_000_000.5)
+        #expect(PostgresTime.format(date) == "2023-11-14 22:13:20.500000+00")
+        #expect(PostgresTime.parse("2023-11-14 22:13:20.5+00") == date)
+        #expect(PostgresTime.parse("2023-11-14 23:13:20.5+01") == date)
+        #expect(PostgresTime.parse("1969-12-31 23:59:59+00") == Date(timeIntervalSince1970: -1))
+        #expect(PostgresTime.parse("2023-11-14 22:13") == nil)
+    }
+}

@@ -1,0 +1,43 @@
+import RoadworkDomain
+import Testing
+
+@Suite("Input is checked field by field")
+struct ValidationTests {
+    @Test func aNewUserWithEveryFieldWrongNamesEveryField() {
+        #expect {
+            _ = try NewUser.validate(email: "not-an-email", name: "  ", role: "boss", password: "short")
+        } throws: { error in
+            (error as? ValidationError)?.errors.map(\.field) == ["email", "name", "role", "password"]
+        }
+    }
+
+    @Test func emailsAreTrimmedAndLowerCased() throws {
+        let user = try NewUser.validate(email: "  Rep@Example.COM ", name: " Riley ", role: "rep", password: "long enough")
+        #expect(user.email == "rep@example.com")
+        #expect(user.name == "Riley")
+        #expect(user.role == .rep)
+    }
+
+    @Test func anAdminCannotDemoteOrDeactivateThemselves() {
+        #expect(throws: ValidationError.self) {
+            _ = try UserChanges.validate(name: nil, role: "rep", active: nil, password: nil, isSelf: true)
+        }
+        #expect(throws: ValidationError.self) {
+            _ = try UserChanges.validate(name: nil, role: nil, active: false, password: nil, isSelf: true)
+        }
+        #expect(throws: Never.self) {
+            _ = try UserChanges.validate(name: nil, role: "rep", active: false, password: nil, isSelf: false)
+        }
+    }
+
+    @Test func passwordsLongerThanBcryptReadsAreRefused() {
+        #expect(throws: ValidationError.self) {
+            _ = try NewUser.validate(email: "a@b.co", name: "A", role: "rep", password: String(repeating: "é", count: 40))
+        }
+    }
+
+    @Test func onlyHeadsAndMarketersManagePlanning() {
+        #expect(Role.allCases.filter(\.canManagePlanning) == [.salesHead, .marketingHead, .marketer])
+        #expect(Role.allCases.filter(\.isHead) == [.salesHead, .marketingHead])
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RoadworkDomain
+import Testing
+
+@Suite("Signing in and out")
+struct SessionTests {
+    @Test func aWrongPasswordAndAnUnknownEmailGetTheSameAnswer() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let wrong = try await client.call(.post, "/api/v1/session", token: nil,
+                                              body: ["email": org.emails[.rep]!, "password": "not it"]) { response in
+                let fields = try response.problemFields(status: .unauthorized)
+                #expect(fields == [])
+                return try response.object()["detail"] as? String
+            }
+            let unknown = try await client.call(.post, "/api/v1/session", token: nil,
+                                                body: ["email": "nobody-\(UUID())@example.com", "password": "not it"]) { response in
+                #expect(response.status == .unauthorized)
+                return try response.object()["detail"] as? String
+            }
+            #expect(wrong == unknown)
+        }
+    }
+
+    @Test func signingInGivesATokenACookieAndMe() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let token = try await client.execute(uri: "/api/v1/session", method: .post,
+                                                 body: json(["email": org.emails[.marketer]!.uppercased(), "password": "password"])) { response in
+                #expect(response.status == .ok)
+                let cookie = try #require(response.headers[.setCookie])
+                #expect(cookie.contains("roadwork_session="))
+                #expect(cookie.contains("HttpOnly"))
+                #expect(cookie.contains("SameSite=Lax"))
+                let body = try response.object()
+                #expect((body["user"] as? [String: Any])?["role"] as? String == "marketer")
+                #expect((body["user"] as? [String: Any])?["password_hash"] == nil)
+                return try #require(body["token"] as? String)
+            }
+            try await client.call(.get, "/api/v1/me", token: token) { response in
+                #expect(response.status == .ok)
+                let me = try response.object()
+                #expect(me["email"] as? String == org.emails[.marketer])
+                #expect((me["organization"] as? [String: Any])?["id"] as? String == org.id.uuidString.lowercased())
+            }
+            // The cookie alone also signs the request in, as the web pages use it.
+            try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: "roadwork_session=\(token)"]) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func repeatedFailuresForAnEmailAreThrottled() async throws {
+        let app = try TestApp(maxFailures: 3)
+        let org = try await app.organization()
+        let email = org.emails[.rep]!
+        try await app.test { client in
+            for _ in 0..<3 {
+                try await client.call(.post, "/api/v1/session", token: nil, body: ["email": email, "password": "guess"]) { response in
+                    #expect(response.status == .unauthorized)
+                }
+            }
+            // Even the right password waits now.
+            try await client.call(.post, "/api/v1/session", token: nil, body: ["email": email, "password": "password"]) { response in
+                _ = try response.problemFields(status: .tooManyRequests)
+                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 > 0)
+            }
+            // Another email is not affected.
+            _ = try await client.token(org.emails[.marketer]!)
+        }
+    }
+
+    @Test func aRevokedTokenNoLongerWorks() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let token = try await client.token(org.emails[.salesHead]!)
+            try await client.call(.delete, "/api/v1/session", token: token) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.call(.get, "/api/v1/me", token: token) { response in
+                _ = try response.problemFields(status: .unauthorized)
+            }
+        }
+    }
+
+    @Test func noCredentialsOrAGarbageTokenIs401() async throws {
+        let app = try TestApp()
+        try await app.test { client in
+            try await client.call(.get, "/api/v1/me", token: nil) { response in
+                _ = try response.problemFields(status: .unauthorized)
+            }
+            try await client.call(.get, "/api/v1/users", token: "garbage") { response in
+                _ = try response.problemFields(status: .unauthorized)
+            }
+        }
+    }
+}

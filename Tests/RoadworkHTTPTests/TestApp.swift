@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PostgresClient
+import RoadworkDomain
+import RoadworkHTTP
+import RoadworkStore
+import Testing
+
+/// The real router on the real test database, with cheap bcrypt and a short sign-in throttle.
+struct TestApp {
+    let database: Database
+    let config: RoadworkConfig
+
+    init(maxFailures: Int = 5) throws {
+        var config = RoadworkConfig(environment: [:])
+        config.databaseURL = try TestDatabase.url()
+        config.bcryptCost = 4
+        config.signInThrottle = SignInThrottle(maxFailures: maxFailures, windowSeconds: 900)
+        self.config = config
+        database = Database(pool: ConnectionPool(conninfo: config.databaseURL, size: 4), passwords: PasswordHasher(cost: 4))
+    }
+
+    /// Runs `body` against the router, then closes the pool.
+    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: buildRouter(config: config, database: database))
+        try await app.test(.router, body)
+        await database.pool.shutdown()
+    }
+
+    /// A new organization with one user per role; every password is `password`.
+    func organization() async throws -> TestOrganization {
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let admin = try NewUser.validate(email: "admin-\(tag)@example.com", name: "Admin", role: "admin", password: "password")
+        let (organization, adminUser) = try await database.createOrganization(name: "Org \(tag)", admin: admin)
+        var emails: [Role: String] = [.admin: adminUser.email]
+        for role in Role.allCases where role != .admin {
+            let user = try NewUser.validate(email: "\(role.rawValue)-\(tag)@example.com", name: "\(role.rawValue) \(tag)",
+                                            role: role.rawValue, password: "password")
+            let hash = database.passwords.hash("password")
+            _ = try await database.tenant(organization.id) { try $0.createUser(user, passwordHash: hash) }
+            emails[role] = user.email
+        }
+        return TestOrganization(id: organization.id, emails: emails)
+    }
+}
+
+struct TestOrganization: Sendable {
+    let id: UUID
+    let emails: [Role: String]
+}
+
+extension TestClientProtocol {
+    /// Signs in and returns the bearer token.
+    func token(_ email: String, password: String = "password") async throws -> String {
+        try await execute(uri: "/api/v1/session", method: .post, body: json(["email": email, "password": password])) { response in
+            #expect(response.status == .ok)
+            return try #require(try response.object()["token"] as? String)
+        }
+    }
+
+    /// A request with a bearer token and an optional JSON body.
+    func call<T>(_ method: HTTPRequest.Method, _ uri: String, token: String?, body: Any? = nil, headers extra: HTTPFields = [:],
+                 _ check: @escaping (TestResponse) async throws -> T) async throws -> T {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        headers[.contentType] = "application/json"
+        return try await execute(uri: uri, method: method, headers: headers, body: body.map(json), testCallback: check)
+    }
+}
+
+func json(_ value: Any) -> ByteBuffer {
+    ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: value))
+}
+
+extension TestResponse {
+    func object() throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])
+    }
+
+    /// Checks the RFC 9457 shape and returns the fields named in `errors`.
+    func problemFields(status expected: HTTPResponse.Status) throws -> [String] {
+        #expect(status == expected)
+        #expect(headers[.contentType] == "application/problem+json")
+        let problem = try object()
+        #expect(problem["status"] as? Int == expected.code)
+        #expect(problem["title"] is String)
+        #expect(problem["type"] is String)
+        #expect(problem["detail"] is String)
+        let errors = try #require(problem["errors"] as? [[String: String]])
+        return errors.compactMap { $0["field"] }
+    }
+}
