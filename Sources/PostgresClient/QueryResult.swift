@@ -63,3 +63,14 @@ public struct Row {
         return value
     }
 }
+
+/// Anything that yields typed columns by name: a row, or a view of a joined row.
+public protocol RowDecoding {
+    func decode<T: PostgresDecodable>(_ column: String, as type: T.Type) throws -> T
+}
+
+extension RowDecoding {
+    public func decode<T: PostgresDecodable>(_ column: String) throws -> T { try decode(column, as: T.self) }
+}
+
+extension Row: RowDecoding {}

@@ -34,6 +34,13 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     let signedIn = api.group().add(middleware: AuthenticationMiddleware(database: database))
     sessions.addRoutes(to: signedIn)
     UserController(database: database).addRoutes(to: signedIn)
+    FocusController(database: database).addRoutes(to: signedIn)
+    ReviewController(database: database).addRoutes(to: signedIn)
+    ObjectionController(database: database).addRoutes(to: signedIn)
+    ReportController(database: database).addRoutes(to: signedIn)
+    ContentController(database: database).addRoutes(to: signedIn)
+    BacklogController(database: database).addRoutes(to: signedIn)
+    AccountController(database: database).addRoutes(to: signedIn)
     return router
 }
 

@@ -13,11 +13,16 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` in one transaction that sees only `orgID`'s rows (row-level security does the rest).
-    public func tenant<T: Sendable>(_ orgID: UUID, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+    public func tenant<T: Sendable>(_ orgID: UUID, actor: UUID? = nil, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
         try await pool.transaction { connection in
             try connection.query("SELECT set_config('roadwork.org_id', $1, true)", [orgID])
-            return try body(Store(connection: connection, orgID: orgID))
+            return try body(Store(connection: connection, orgID: orgID, actorID: actor))
         }
+    }
+
+    /// Runs `body` in a transaction scoped to the signed-in person's organization, recording them as the actor.
+    public func tenant<T: Sendable>(_ identity: Identity, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+        try await tenant(identity.orgID, actor: identity.userID, body)
     }
 
     /// Runs `body` in a transaction with no organization set: only the sign-in functions answer there.
@@ -35,4 +40,11 @@ public struct Database: Sendable {
 public struct Store {
     public let connection: Connection
     public let orgID: UUID
+    /// The person making the change, for audit events.
+    public let actorID: UUID?
+}
+
+extension Day: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { description }
+    public init?(postgresText: String) { self.init(postgresText) }
 }

@@ -1,0 +1,123 @@
+import Foundation
+
+/// The shape of a bite of content.
+public enum ContentFormat: String, Codable, Sendable, CaseIterable {
+    case blogPost = "blog_post"
+    case video, podcast
+    case onePager = "one_pager"
+    case battlecard
+    case caseStudy = "case_study"
+    case resultsSheet = "results_sheet"
+    case emailTemplate = "email_template"
+    case demoScript = "demo_script"
+    case other
+}
+
+/// todo → in_progress → in_review → published, or retired.
+public enum ContentStatus: String, Codable, Sendable, CaseIterable {
+    case todo
+    case inProgress = "in_progress"
+    case inReview = "in_review"
+    case published, retired
+
+    /// Active items count against the one-active-bite-per-objection rule.
+    public var isActive: Bool { self == .todo || self == .inProgress || self == .inReview }
+}
+
+/// A bite of content that addresses one objection.
+public struct ContentItem: Sendable, Equatable, Codable {
+    public let id: UUID
+    public let objectionID: UUID
+    public let title: String
+    public let format: ContentFormat
+    public let status: ContentStatus
+    public let assigneeID: UUID?
+    public let effort: Int?
+    public let url: String?
+    public let publishedAt: Date?
+    public let version: Int
+    public let createdAt: Date
+    public let updatedAt: Date
+
+    public init(id: UUID, objectionID: UUID, title: String, format: ContentFormat, status: ContentStatus, assigneeID: UUID?,
+                effort: Int?, url: String?, publishedAt: Date?, version: Int, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.objectionID = objectionID
+        self.title = title
+        self.format = format
+        self.status = status
+        self.assigneeID = assigneeID
+        self.effort = effort
+        self.url = url
+        self.publishedAt = publishedAt
+        self.version = version
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Validated fields of a content item to create or change; nil leaves a field as it is.
+public struct ContentChanges: Sendable {
+    public var title: String?
+    public var format: ContentFormat?
+    public var status: ContentStatus?
+    /// `.some(nil)` unassigns.
+    public var assigneeID: UUID??
+    public var effort: Int??
+    public var url: String??
+
+    public init(title: String? = nil, format: ContentFormat? = nil, status: ContentStatus? = nil, assigneeID: UUID?? = nil,
+                effort: Int?? = nil, url: String?? = nil) {
+        self.title = title
+        self.format = format
+        self.status = status
+        self.assigneeID = assigneeID
+        self.effort = effort
+        self.url = url
+    }
+
+    public static func validate(title: String?, format: String?, status: String?, assigneeID: UUID??, effort: Int??,
+                                url: String??, creating: Bool) throws(ValidationError) -> ContentChanges {
+        var check = Validator()
+        var changes = ContentChanges(assigneeID: assigneeID)
+        if creating || title != nil { changes.title = check.text(title, field: "title", max: 300) }
+        if creating && format == nil { changes.format = .other } else if format != nil {
+            changes.format = check.oneOf(format, field: "format", ContentFormat.self)
+        }
+        if status != nil { changes.status = check.oneOf(status, field: "status", ContentStatus.self) }
+        if let effort, let value = effort, !(0...1000).contains(value) { check.fail("effort", "must be from 0 to 1000") } else { changes.effort = effort }
+        if let url {
+            if let text = url?.trimmed, !text.isEmpty {
+                if text.count > 2000 { check.fail("url", "must be at most 2000 characters") }
+                else if !(text.hasPrefix("https://") || text.hasPrefix("http://")) || text.count < 10 {
+                    check.fail("url", "must be an http(s) URL")
+                } else { changes.url = .some(text) }
+            } else {
+                changes.url = .some(nil)
+            }
+        }
+        try check.finish()
+        return changes
+    }
+}
+
+/// A rep's verdict on a published bite.
+public struct ContentFeedback: Sendable, Equatable {
+    public let id: UUID
+    public let contentID: UUID
+    public let userID: UUID
+    public let helpful: Bool
+    public let account: String?
+    public let comment: String?
+    public let createdAt: Date
+
+    public init(id: UUID, contentID: UUID, userID: UUID, helpful: Bool, account: String?, comment: String?, createdAt: Date) {
+        self.id = id
+        self.contentID = contentID
+        self.userID = userID
+        self.helpful = helpful
+        self.account = account
+        self.comment = comment
+        self.createdAt = createdAt
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+// The API writes ids in lower case, as PostgreSQL and RFC 9562 do; Foundation would write upper case.
+extension KeyedEncodingContainer {
+    public mutating func encode(_ value: UUID, forKey key: Key) throws {
+        try encode(value.uuidString.lowercased(), forKey: key)
+    }
+
+    public mutating func encodeIfPresent(_ value: UUID?, forKey key: Key) throws {
+        try encodeIfPresent(value?.uuidString.lowercased(), forKey: key)
+    }
+
+    public mutating func encode(_ value: UUID?, forKey key: Key) throws {
+        try encode(value?.uuidString.lowercased(), forKey: key)
+    }
+
+    public mutating func encode(_ values: [UUID], forKey key: Key) throws {
+        try encode(values.map { $0.uuidString.lowercased() }, forKey: key)
+    }
+}
+
+/// A PATCH field that distinguishes "absent" (nil) from "null" (`.some(nil)`).
+public struct Patch<Value: Decodable & Sendable>: Sendable {
+    public let value: Value?
+}
+
+extension KeyedDecodingContainer {
+    /// nil when the key is absent; `.some(nil)` when it is null.
+    public func decodePatch<T: Decodable & Sendable>(_ type: T.Type, forKey key: Key) throws -> T?? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) { return .some(nil) }
+        return .some(try decode(T.self, forKey: key))
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// The backlog, pull next, emerging walls and trends.
+struct BacklogController {
+    let database: Database
+
+    struct Entry: Encodable {
+        let objection: Objection
+        let score: Double
+        let rank: Int
+        let breakdown: ScoreBreakdown
+        let obstacle: FocusItem?
+        let activeContent: ContentItem?
+    }
+
+    struct NextBody: Decodable {
+        let format: String?
+        let title: String?
+    }
+
+    struct Pulled: Encodable {
+        let content: ContentItem
+        let objection: Objection
+    }
+
+    struct Wall: Encodable {
+        let objection: Objection
+        let accountsRecent: Int
+        let accountsBefore: Int
+    }
+
+    struct Series: Encodable {
+        let kind: String
+        let id: UUID
+        let title: String
+        let counts: [Int]
+    }
+
+    struct Trends: Encodable {
+        let weeks: [Day]
+        let series: [Series]
+    }
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("backlog", use: backlog)
+        api.post("backlog/next", use: next)
+        api.get("walls/emerging", use: emerging)
+        api.get("trends", use: trends)
+    }
+
+    @Sendable func backlog(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let limit = try Page(request).limit
+        let entries = try await database.tenant(identity) { store in try store.backlog(limit: limit, scoring: try store.scoring()) }
+        return try Response.json(["items": entries.map {
+            Entry(objection: $0.objection, score: $0.breakdown.score, rank: $0.rank, breakdown: $0.breakdown, obstacle: $0.obstacle,
+                  activeContent: $0.activeContent)
+        }])
+    }
+
+    @Sendable func next(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        var body = NextBody(format: nil, title: nil)
+        if buffer.readableBytes > 0 {
+            var replayable = request
+            replayable.body = .init(buffer: buffer)
+            body = try await replayable.decodeJSON(NextBody.self, context: context)
+        }
+        var check = Validator()
+        let format = body.format.map { check.oneOf($0, field: "format", ContentFormat.self) } ?? .other
+        let title = check.optionalText(body.title, field: "title", max: 300)
+        try check.finish()
+        let pulled = try await database.tenant(identity) { store in
+            try store.pullNext(format: format ?? .other, title: title, scoring: try store.scoring())
+        }
+        guard let (content, objection) = pulled else { return Response(status: .noContent) }
+        return try Response.json(Pulled(content: content, objection: objection), status: .created, version: content.version,
+                                 headers: [.location: "/api/v1/content/\(content.id.uuidString.lowercased())"])
+    }
+
+    @Sendable func emerging(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let limit = try Page(request).limit
+        let walls = try await database.tenant(identity) { try $0.emergingWalls(today: Day.today(), limit: limit) }
+        return try Response.json(["items": walls.map { Wall(objection: $0.objection, accountsRecent: $0.accountsRecent, accountsBefore: $0.accountsBefore) }])
+    }
+
+    @Sendable func trends(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        var weeks = 12
+        if let text = request.uri.queryParameters["weeks"] {
+            guard let value = Int(text), (1...52).contains(value) else {
+                throw Problem.invalid([.init(field: "weeks", message: "must be a whole number from 1 to 52")])
+            }
+            weeks = value
+        }
+        let today = Day.today()
+        let series = try await database.tenant(identity) { [weeks] store in
+            let top = try store.backlog(limit: 5, scoring: try store.scoring()).map(\.objection.id)
+            return try store.trends(weeks: weeks, today: today, topObjections: top)
+        }
+        let starts = (0..<weeks).map { today.adding(days: -7 * weeks + 1 + 7 * $0) }
+        return try Response.json(Trends(weeks: starts, series: series.map { Series(kind: $0.kind, id: $0.id, title: $0.title, counts: $0.counts) }))
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// Content work items ("bites") and reps' feedback on them.
+struct ContentController {
+    let database: Database
+
+    struct Body: Decodable {
+        let objectionId: UUID?
+        let title: String?
+        let format: String?
+        let status: String?
+        let assigneeId: UUID??
+        let effort: Int??
+        let url: String??
+
+        enum CodingKeys: String, CodingKey { case objectionId, title, format, status, assigneeId, effort, url }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            objectionId = try container.decodeIfPresent(UUID.self, forKey: .objectionId)
+            title = try container.decodeIfPresent(String.self, forKey: .title)
+            format = try container.decodeIfPresent(String.self, forKey: .format)
+            status = try container.decodeIfPresent(String.self, forKey: .status)
+            assigneeId = try container.decodePatch(UUID.self, forKey: .assigneeId)
+            effort = try container.decodePatch(Int.self, forKey: .effort)
+            url = try container.decodePatch(String.self, forKey: .url)
+        }
+    }
+
+    struct FeedbackBody: Decodable {
+        let helpful: Bool?
+        let account: String?
+        let comment: String?
+    }
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("content", use: list)
+        api.post("content", use: create)
+        api.get("content/:id", use: show)
+        api.patch("content/:id", use: update)
+        api.post("content/:id/feedback", use: feedback)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let page = try Page(request)
+        let cursor = try page.timeCursor
+        let query = request.uri.queryParameters
+        var check = Validator()
+        let status = query["status"].map { check.oneOf(String($0), field: "status", ContentStatus.self) } ?? nil
+        let objectionID = query["objection_id"].flatMap { UUID(uuidString: String($0)) }
+        if query["objection_id"] != nil && objectionID == nil { check.fail("objection_id", "must be a UUID") }
+        let assigneeID = query["assignee_id"].flatMap { UUID(uuidString: String($0)) }
+        if query["assignee_id"] != nil && assigneeID == nil { check.fail("assignee_id", "must be a UUID") }
+        try check.finish()
+        // Reps read published content only.
+        let publishedOnly = identity.role == .rep
+        let items = try await database.tenant(identity) {
+            try $0.contentItems(objectionID: objectionID, status: status, assigneeID: assigneeID, publishedOnly: publishedOnly,
+                                after: cursor, limit: page.limit + 1)
+        }
+        return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.timeKey($0.updatedAt, $0.id) })
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let id = try request.uuidParameter("id", context: context, what: "content item")
+        guard let item = try await database.tenant(identity, { try $0.content(id: id) }),
+              identity.role != .rep || item.status == .published else { throw Problem.notFound("content item") }
+        return try Response.json(item, version: item.version)
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let body = try await request.decodeJSON(Body.self, context: context)
+        var check = Validator()
+        if body.objectionId == nil { check.fail("objection_id", "is required") }
+        try check.finish()
+        let fields = try ContentChanges.validate(title: body.title, format: body.format, status: body.status, assigneeID: body.assigneeId,
+                                                 effort: body.effort, url: body.url, creating: true)
+        let item = try await database.tenant(identity) { store in
+            try store.createContent(objectionID: body.objectionId!, fields: fields, scoring: try store.scoring())
+        }
+        return try Response.json(item, status: .created, version: item.version,
+                                 headers: [.location: "/api/v1/content/\(item.id.uuidString.lowercased())"])
+    }
+
+    @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let id = try request.uuidParameter("id", context: context, what: "content item")
+        let expected = try request.ifMatchVersion()
+        let body = try await request.decodeJSON(Body.self, context: context)
+        if body.objectionId != nil { throw Problem.invalid([.init(field: "objection_id", message: "cannot be changed")]) }
+        let changes = try ContentChanges.validate(title: body.title, format: body.format, status: body.status, assigneeID: body.assigneeId,
+                                                  effort: body.effort, url: body.url, creating: false)
+        let item = try await database.tenant(identity) { store in
+            try store.updateContent(id: id, changes: changes, expectedVersion: expected, scoring: try store.scoring())
+        }
+        return try Response.json(item, version: item.version)
+    }
+
+    @Sendable func feedback(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let id = try request.uuidParameter("id", context: context, what: "content item")
+        let body = try await request.decodeJSON(FeedbackBody.self, context: context)
+        var check = Validator()
+        if body.helpful == nil { check.fail("helpful", "is required") }
+        let account = check.optionalText(body.account, field: "account", max: 200)
+        let comment = check.optionalText(body.comment, field: "comment", max: 2000)
+        try check.finish()
+        let feedback = try await database.tenant(identity) { store -> ContentFeedback in
+            if identity.role == .rep, try store.content(id: id)?.status != .published { throw DomainError.notFound("content item") }
+            return try store.addFeedback(contentID: id, helpful: body.helpful!, account: account, comment: comment)
+        }
+        return try Response.json(FeedbackResponse(feedback), status: .created)
+    }
+
+    struct FeedbackResponse: Encodable {
+        let id: UUID
+        let contentId: UUID
+        let userId: UUID
+        let helpful: Bool
+        let account: String?
+        let comment: String?
+        let createdAt: Date
+
+        init(_ feedback: ContentFeedback) {
+            id = feedback.id; contentId = feedback.contentID; userId = feedback.userID; helpful = feedback.helpful
+            account = feedback.account; comment = feedback.comment; createdAt = feedback.createdAt
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// Focus items (opportunities and obstacles) and today's Top 5.
+struct FocusController {
+    let database: Database
+
+    struct Body: Decodable {
+        let kind: String?
+        let title: String?
+        let description: String?
+        let status: String?
+    }
+
+    struct Focus: Encodable {
+        let opportunities: [FocusItem]
+        let obstacles: [FocusItem]
+    }
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("focus") { _, context in
+            let identity = try context.signedIn()
+            let top = try await database.tenant(identity) { try $0.topFive() }
+            return try Response.json(Focus(opportunities: top.opportunities, obstacles: top.obstacles))
+        }
+        api.get("items", use: list)
+        api.post("items", use: create)
+        api.get("items/:id", use: show)
+        api.patch("items/:id", use: update)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let page = try Page(request)
+        let query = request.uri.queryParameters
+        var check = Validator()
+        let kind = query["kind"].map { check.oneOf(String($0), field: "kind", FocusKind.self) } ?? nil
+        let status = query["status"].map { check.oneOf(String($0), field: "status", FocusStatus.self) } ?? nil
+        try check.finish()
+        let cursor = try page.cursor.map { key -> (String, UUID) in
+            guard key.count == 2, let id = UUID(uuidString: key[1]) else { throw Problem.invalid([.init(field: "cursor", message: "is not valid")]) }
+            return (key[0], id)
+        }
+        let items = try await database.tenant(identity) { try $0.focusItems(kind: kind, status: status, after: cursor, limit: page.limit + 1) }
+        return try Response.json(ListResponse(fetched: items, limit: page.limit) { [Store.focusSortKey($0), $0.id.uuidString] })
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let id = try request.uuidParameter("id", context: context, what: "focus item")
+        guard let item = try await database.tenant(identity, { try $0.focusItem(id: id) }) else { throw Problem.notFound("focus item") }
+        return try Response.json(item, version: item.version)
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let body = try await request.decodeJSON(Body.self, context: context)
+        let new = try NewFocusItem.validate(kind: body.kind, title: body.title, description: body.description)
+        let item = try await database.tenant(identity) { try $0.createFocusItem(new) }
+        return try Response.json(item, status: .created, version: item.version, headers: [.location: "/api/v1/items/\(item.id.uuidString.lowercased())"])
+    }
+
+    @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let id = try request.uuidParameter("id", context: context, what: "focus item")
+        let expected = try request.ifMatchVersion()
+        let body = try await request.decodeJSON(Body.self, context: context)
+        let changes = try FocusItemChanges.validate(title: body.title, description: body.description, status: body.status)
+        let item = try await database.tenant(identity) { try $0.updateFocusItem(id: id, changes: changes, expectedVersion: expected) }
+        return try Response.json(item, version: item.version)
+    }
+}

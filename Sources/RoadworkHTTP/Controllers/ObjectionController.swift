@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// Objections: the walls reports roll up into.
+struct ObjectionController {
+    let database: Database
+
+    struct CreateBody: Decodable {
+        let statement: String?
+        let obstacleId: UUID?
+    }
+
+    struct UpdateBody: Decodable {
+        let statement: String?
+        let obstacleId: UUID??
+        let status: String?
+
+        enum CodingKeys: String, CodingKey { case statement, obstacleId, status }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            statement = try container.decodeIfPresent(String.self, forKey: .statement)
+            obstacleId = try container.decodePatch(UUID.self, forKey: .obstacleId)
+            status = try container.decodeIfPresent(String.self, forKey: .status)
+        }
+    }
+
+    struct MergeBody: Decodable {
+        let into: UUID?
+    }
+
+    struct Similar: Encodable {
+        let objection: Objection
+        let similarity: Double
+    }
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("objections", use: list)
+        api.post("objections", use: create)
+        api.get("objections/similar", use: similar)
+        api.get("objections/:id", use: show)
+        api.patch("objections/:id", use: update)
+        api.post("objections/:id/merge", use: merge)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let page = try Page(request)
+        let cursor = try page.timeCursor
+        let query = request.uri.queryParameters
+        var check = Validator()
+        let status = query["status"].map { check.oneOf(String($0), field: "status", ObjectionStatus.self) } ?? nil
+        var obstacleID: UUID? = nil
+        if let text = query["obstacle_id"] {
+            obstacleID = UUID(uuidString: String(text))
+            if obstacleID == nil { check.fail("obstacle_id", "must be a UUID") }
+        }
+        try check.finish()
+        let text = query["q"].map(String.init).flatMap { $0.trimmed.isEmpty ? nil : String($0.prefix(300)) }
+        let items = try await database.tenant(identity) { [obstacleID] in
+            try $0.objections(status: status, obstacleID: obstacleID, query: text, after: cursor, limit: page.limit + 1)
+        }
+        return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })
+    }
+
+    @Sendable func similar(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        guard let text = request.uri.queryParameters["text"].map(String.init), !text.trimmed.isEmpty else {
+            throw Problem.invalid([.init(field: "text", message: "is required")])
+        }
+        let items = try await database.tenant(identity) { try $0.similarObjections(to: text, limit: 10) }
+        return try Response.json(["items": items.map { Similar(objection: $0.objection, similarity: $0.similarity) }])
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let id = try request.uuidParameter("id", context: context, what: "objection")
+        guard let objection = try await database.tenant(identity, { try $0.objection(id: id) }) else { throw Problem.notFound("objection") }
+        return try Response.json(objection, version: objection.version)
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let body = try await request.decodeJSON(CreateBody.self, context: context)
+        let new = try NewObjection.validate(statement: body.statement, obstacleID: body.obstacleId)
+        let objection = try await database.tenant(identity) { try $0.createObjection(new) }
+        return try Response.json(objection, status: .created, version: objection.version,
+                                 headers: [.location: "/api/v1/objections/\(objection.id.uuidString.lowercased())"])
+    }
+
+    @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let id = try request.uuidParameter("id", context: context, what: "objection")
+        let expected = try request.ifMatchVersion()
+        let body = try await request.decodeJSON(UpdateBody.self, context: context)
+        let changes = try ObjectionChanges.validate(statement: body.statement, obstacleID: body.obstacleId, status: body.status)
+        let objection = try await database.tenant(identity) { try $0.updateObjection(id: id, changes: changes, expectedVersion: expected) }
+        return try Response.json(objection, version: objection.version)
+    }
+
+    @Sendable func merge(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let id = try request.uuidParameter("id", context: context, what: "objection")
+        let body = try await request.decodeJSON(MergeBody.self, context: context)
+        guard let into = body.into else { throw Problem.invalid([.init(field: "into", message: "is required")]) }
+        let target = try await database.tenant(identity) { store in try store.mergeObjection(id, into: into, scoring: try store.scoring()) }
+        return try Response.json(target, version: target.version)
+    }
+}

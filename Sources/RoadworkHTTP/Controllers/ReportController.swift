@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RoadworkDomain
+import RoadworkStore
+
+/// Field reports: filed by anyone, triaged by marketers and heads.
+struct ReportController {
+    let database: Database
+
+    struct CreateBody: Decodable {
+        let summary: String?
+        let account: String?
+        let dealAmount: Double?
+        let stage: String?
+        let competitor: String?
+        let persona: String?
+        let industry: String?
+        let product: String?
+        let occurredOn: String?
+        let objectionId: UUID?
+    }
+
+    struct Filed: Encodable {
+        let report: FieldReport
+        let similar: [ObjectionController.Similar]
+    }
+
+    struct TriageBody: Decodable {
+        struct NewObjectionBody: Decodable {
+            let statement: String?
+            let obstacleId: UUID?
+        }
+        let objectionId: UUID?
+        let newObjection: NewObjectionBody?
+    }
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.post("reports", use: create)
+        api.get("reports", use: list)
+        api.get("reports/:id", use: show)
+        api.post("reports/:id/triage", use: triage)
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let key = request.headers[.idempotencyKey]?.trimmed
+        if let key, key.isEmpty || key.count > 200 {
+            throw Problem.invalid([.init(field: "Idempotency-Key", message: "must be 1 to 200 characters")])
+        }
+        var replayable = request
+        replayable.body = .init(buffer: buffer)
+        let body = try await replayable.decodeJSON(CreateBody.self, context: context)
+        let new = try NewFieldReport.validate(
+            summary: body.summary, account: body.account, dealAmount: body.dealAmount, stage: body.stage, competitor: body.competitor,
+            persona: body.persona, industry: body.industry, product: body.product, occurredOn: body.occurredOn,
+            objectionID: body.objectionId, today: Day.today()
+        )
+        // The same key with the same (canonical) body replays; the hash covers the validated fields.
+        let fingerprint = String(describing: new)
+        let outcome = try await database.tenant(identity) { store -> (Int, String) in
+            if let key {
+                switch try store.claimIdempotencyKey(key, requestHash: fingerprint) {
+                case .replay(let status, let body): return (status, body)
+                case .mismatch:
+                    throw Problem.invalid([.init(field: "Idempotency-Key", message: "was already used with a different request")])
+                case .fresh: break
+                }
+            }
+            let report = try store.fileReport(new, scoring: try store.scoring())
+            let similar = try store.similarObjections(to: new.summary, limit: 5)
+                .filter { $0.objection.id != report.objectionID }
+                .map { ObjectionController.Similar(objection: $0.objection, similarity: $0.similarity) }
+            let text = String(decoding: try JSONCoding.encoder.encode(Filed(report: report, similar: similar)), as: UTF8.self)
+            if let key { try store.recordIdempotentResponse(key, status: 201, body: text) }
+            return (201, text)
+        }
+        return Response(status: .init(code: outcome.0), headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: outcome.1)))
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let page = try Page(request)
+        let cursor = try page.timeCursor
+        let query = request.uri.queryParameters
+        var filter = ReportFilter()
+        var check = Validator()
+        if let triaged = query["triaged"] {
+            switch triaged { case "true": filter.triaged = true; case "false": filter.triaged = false
+            default: check.fail("triaged", "must be true or false") }
+        }
+        if let text = query["objection_id"] {
+            filter.objectionID = UUID(uuidString: String(text))
+            if filter.objectionID == nil { check.fail("objection_id", "must be a UUID") }
+        }
+        filter.account = query["account"].map(String.init).flatMap { $0.trimmed.isEmpty ? nil : $0 }
+        try check.finish()
+        if identity.role == .rep { filter.reporterID = identity.userID }
+        let reports = try await database.tenant(identity) { [filter] in try $0.reports(filter, after: cursor, limit: page.limit + 1) }
+        return try Response.json(ListResponse(fetched: reports, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let id = try request.uuidParameter("id", context: context, what: "report")
+        guard let report = try await database.tenant(identity, { try $0.report(id: id) }),
+              identity.role != .rep || report.reporterID == identity.userID else { throw Problem.notFound("report") }
+        return try Response.json(report)
+    }
+
+    @Sendable func triage(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let id = try request.uuidParameter("id", context: context, what: "report")
+        let body = try await request.decodeJSON(TriageBody.self, context: context)
+        let new = try body.newObjection.map { try NewObjection.validate(statement: $0.statement, obstacleID: $0.obstacleId, field: "new_objection.") }
+        guard (body.objectionId == nil) != (new == nil) else {
+            throw Problem.invalid([.init(field: "objection_id", message: "give either objection_id or new_objection")])
+        }
+        let report = try await database.tenant(identity) { store in
+            try store.triageReport(id: id, objectionID: body.objectionId, newObjection: new, scoring: try store.scoring())
+        }
+        return try Response.json(report)
+    }
+}
+
+extension HTTPField.Name {
+    static var idempotencyKey: Self { Self("Idempotency-Key")! }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import PostgresClient
+import RoadworkDomain
+
+/// Keeps each objection's backlog aggregates current in the transaction of every write that moves them,
+/// so reading the backlog never scans reports.
+extension Store {
+    /// Counts one report for an objection: the hot path (filing, triage), touching one account and one reporter row.
+    func countReport(objectionID: UUID, accountKey: String, day: Day, amount: Decimal?, reporterID: UUID, scoring: BacklogScoring) throws {
+        guard let objection = try connection.query(
+            "SELECT counted_since, demand_log2 FROM objections WHERE org_id = $1 AND id = $2 FOR UPDATE", [orgID, objectionID]
+        ).first else { throw DomainError.notFound("objection") }
+        try connection.query("UPDATE objections SET report_count = report_count + 1 WHERE id = $1", [objectionID])
+        let since: Day? = try objection.decode("counted_since")
+        if let since, day < since { return }
+
+        let previous = try connection.query(
+            "SELECT last_day, max_amount FROM objection_accounts WHERE objection_id = $1 AND account_key = $2 FOR UPDATE",
+            [objectionID, accountKey]
+        ).first
+        let oldDay: Day? = try previous?.decode("last_day")
+        let oldAmount: Double = try previous?.decode("max_amount") ?? 0
+        let newDay = max(oldDay ?? day, day)
+        let newAmount = max(oldAmount, amount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0)
+        let oldTerm = oldDay.map { scoring.term(lastDay: $0, amount: oldAmount) }
+        let sum = BacklogScoring.replacing(oldTerm, with: scoring.term(lastDay: newDay, amount: newAmount),
+                                           in: try objection.decode("demand_log2"))
+        try connection.query(
+            """
+            INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
+            VALUES ($1, $2, $3, $4, $5, 1)
+            ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = $4, max_amount = $5, reports = objection_accounts.reports + 1
+            """,
+            [orgID, objectionID, accountKey, newDay, newAmount]
+        )
+        let newReporter = try connection.query(
+            """
+            INSERT INTO objection_reporters (org_id, objection_id, user_id, reports) VALUES ($1, $2, $3, 1)
+            ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + 1
+            RETURNING (xmax = 0) AS inserted
+            """,
+            [orgID, objectionID, reporterID]
+        ).first!.decode("inserted", as: Bool.self)
+        try connection.query(
+            """
+            UPDATE objections SET accounts = accounts + $2, reps = reps + $3, reports = reports + 1,
+                value_at_stake = value_at_stake + $4, last_reported_on = greatest(last_reported_on, $5::date), demand_log2 = $6
+            WHERE id = $1
+            """,
+            [objectionID, previous == nil ? 1 : 0, newReporter ? 1 : 0, newAmount - oldAmount, day, sum]
+        )
+    }
+
+    /// Rebuilds an objection's aggregates from its counted reports (merge, publication, triage moves): rare writes.
+    func refreshAggregates(objectionID: UUID, scoring: BacklogScoring) throws {
+        try connection.query("DELETE FROM objection_accounts WHERE objection_id = $1", [objectionID])
+        try connection.query("DELETE FROM objection_reporters WHERE objection_id = $1", [objectionID])
+        let counted = "counted_objection_id = $2 AND (o.counted_since IS NULL OR r.occurred_on >= o.counted_since)"
+        try connection.query(
+            """
+            INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
+            SELECT $1, $2, r.account_key, max(r.occurred_on), coalesce(max(r.deal_amount), 0), count(*)
+            FROM field_reports r JOIN objections o ON o.id = $2 WHERE \(counted) GROUP BY r.account_key
+            """,
+            [orgID, objectionID]
+        )
+        try connection.query(
+            """
+            INSERT INTO objection_reporters (org_id, objection_id, user_id, reports)
+            SELECT $1, $2, r.reporter_id, count(*) FROM field_reports r JOIN objections o ON o.id = $2
+            WHERE \(counted) GROUP BY r.reporter_id
+            """,
+            [orgID, objectionID]
+        )
+        try connection.query(
+            """
+            UPDATE objections o SET
+                accounts = (SELECT count(*) FROM objection_accounts WHERE objection_id = $1),
+                reps = (SELECT count(*) FROM objection_reporters WHERE objection_id = $1),
+                reports = coalesce((SELECT sum(reports) FROM objection_accounts WHERE objection_id = $1), 0),
+                value_at_stake = coalesce((SELECT sum(max_amount) FROM objection_accounts WHERE objection_id = $1), 0),
+                last_reported_on = (SELECT max(last_day) FROM objection_accounts WHERE objection_id = $1),
+                report_count = (SELECT count(*) FROM field_reports WHERE counted_objection_id = $1)
+            WHERE id = $1
+            """,
+            [objectionID]
+        )
+        try recomputeDemand(objectionID: objectionID, scoring: scoring)
+    }
+
+    /// Recomputes the kept log-space sum from the per-account rows (after H or V changed, or a rebuild).
+    func recomputeDemand(objectionID: UUID, scoring: BacklogScoring) throws {
+        let terms = try connection.query("SELECT last_day, max_amount FROM objection_accounts WHERE objection_id = $1", [objectionID])
+            .rows.map { scoring.term(lastDay: try $0.decode("last_day"), amount: try $0.decode("max_amount")) }
+        try connection.query("UPDATE objections SET demand_log2 = $2 WHERE id = $1", [objectionID, BacklogScoring.logSum(terms)])
+    }
+
+    /// Sets the strategic factor of objections under these obstacles from their current Top 5 rank.
+    func refreshStrategic(obstacleIDs: [UUID]) throws {
+        guard !obstacleIDs.isEmpty else { return }
+        try connection.query(
+            """
+            UPDATE objections o SET strategic = CASE WHEN f.status = 'top5' THEN 1 + (6 - f.rank) / 5.0 ELSE 1 END
+            FROM focus_items f WHERE o.org_id = $1 AND f.id = o.obstacle_id AND o.obstacle_id = ANY($2::uuid[])
+            """,
+            [orgID, obstacleIDs]
+        )
+    }
+
+    /// Sets an objection's strategic factor from its (possibly changed) obstacle.
+    func refreshStrategic(objectionID: UUID) throws {
+        try connection.query(
+            """
+            UPDATE objections o SET strategic = coalesce((SELECT CASE WHEN f.status = 'top5' THEN 1 + (6 - f.rank) / 5.0 END
+                                                          FROM focus_items f WHERE f.id = o.obstacle_id), 1)
+            WHERE o.id = $1
+            """,
+            [objectionID]
+        )
+    }
+
+    /// Sets coverage from feedback on the objection's published content, and `since` from its latest publication.
+    func refreshCoverage(objectionID: UUID) throws {
+        try connection.query(
+            """
+            UPDATE objections o SET
+                counted_since = p.since, helpful = p.helpful, feedback = p.feedback,
+                coverage = CASE WHEN p.since IS NULL THEN 1 ELSE 1 - 0.8 * (p.helpful + 1)::float8 / (p.feedback + 2) END
+            FROM (SELECT max(c.published_at)::date AS since,
+                         (SELECT count(*) FILTER (WHERE f.helpful) FROM content_feedback f JOIN content_items c2 ON c2.id = f.content_id
+                          WHERE c2.objection_id = $1 AND c2.status = 'published') AS helpful,
+                         (SELECT count(*) FROM content_feedback f JOIN content_items c2 ON c2.id = f.content_id
+                          WHERE c2.objection_id = $1 AND c2.status = 'published') AS feedback
+                  FROM content_items c WHERE c.objection_id = $1 AND c.status = 'published') p
+            WHERE o.id = $1
+            """,
+            [objectionID]
+        )
+    }
+}

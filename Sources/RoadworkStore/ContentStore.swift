@@ -1,0 +1,176 @@
+import Foundation
+import PostgresClient
+import RoadworkDomain
+
+extension Store {
+    static let contentColumns = "id, objection_id, title, format, status, assignee_id, effort, url, published_at, version, created_at, updated_at"
+
+    static func content(from row: some RowDecoding) throws -> ContentItem {
+        ContentItem(
+            id: try row.decode("id"), objectionID: try row.decode("objection_id"), title: try row.decode("title"),
+            format: try enumValue(row, "format"), status: try enumValue(row, "status"), assigneeID: try row.decode("assignee_id"),
+            effort: try row.decode("effort"), url: try row.decode("url"), publishedAt: try row.decode("published_at"),
+            version: try row.decode("version"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at")
+        )
+    }
+
+    /// Creates a bite for an open objection; a second active bite for the same objection is a conflict.
+    public func createContent(objectionID: UUID, fields: ContentChanges, scoring: BacklogScoring) throws -> ContentItem {
+        guard let objection = try objection(id: objectionID) else { throw ValidationError(field: "objection_id", "no such objection in this organization") }
+        guard objection.status == .open else { throw ValidationError(field: "objection_id", "the objection is \(objection.status.rawValue)") }
+        try requireUser(fields.assigneeID ?? nil, field: "assignee_id")
+        let status = fields.status ?? .todo
+        let url = fields.url ?? nil
+        if status == .published && url == nil { throw ValidationError(field: "url", "is required to publish") }
+        let item: ContentItem
+        do {
+            item = try Self.content(from: try connection.query(
+                """
+                INSERT INTO content_items (org_id, objection_id, title, format, status, assignee_id, effort, url, published_at, created_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $5 = 'published' THEN now() END, $9) RETURNING \(Self.contentColumns)
+                """,
+                [orgID, objectionID, fields.title, (fields.format ?? .other).rawValue, status.rawValue, fields.assigneeID ?? nil,
+                 fields.effort ?? nil, url, actorID]
+            ).first!)
+        } catch let error as PostgresError where error.constraint == "content_items_one_active" {
+            throw DomainError.conflict("this objection already has an active content item")
+        }
+        if item.status == .published { try published(item, scoring: scoring) }
+        try audit("content.created", "content_item", item.id, before: Nothing?.none, after: item)
+        return item
+    }
+
+    public func content(id: UUID) throws -> ContentItem? {
+        try connection.query("SELECT \(Self.contentColumns) FROM content_items WHERE org_id = $1 AND id = $2", [orgID, id])
+            .first.map(Self.content(from:))
+    }
+
+    /// Content items, most recently changed first.
+    public func contentItems(objectionID: UUID?, status: ContentStatus?, assigneeID: UUID?, publishedOnly: Bool,
+                             after cursor: (Date, UUID)?, limit: Int) throws -> [ContentItem] {
+        try connection.query(
+            """
+            SELECT \(Self.contentColumns) FROM content_items
+            WHERE org_id = $1 AND ($2::uuid IS NULL OR objection_id = $2) AND ($3::text IS NULL OR status = $3)
+              AND ($4::uuid IS NULL OR assignee_id = $4) AND (NOT $5 OR status = 'published')
+              AND ($6::timestamptz IS NULL OR (updated_at, id) < ($6, $7::uuid))
+            ORDER BY updated_at DESC, id DESC LIMIT $8
+            """,
+            [orgID, objectionID, status?.rawValue, assigneeID, publishedOnly, cursor?.0, cursor?.1, limit]
+        ).rows.map(Self.content(from:))
+    }
+
+    /// Edits a bite; publishing needs a URL, stamps `published_at`, tells the reporting reps and resets what the backlog counts.
+    public func updateContent(id: UUID, changes: ContentChanges, expectedVersion: Int?, scoring: BacklogScoring) throws -> ContentItem {
+        guard let before = try content(id: id) else { throw DomainError.notFound("content item") }
+        if let expectedVersion, expectedVersion != before.version { throw DomainError.staleVersion(current: before.version) }
+        if let assignee = changes.assigneeID { try requireUser(assignee, field: "assignee_id") }
+        let status = changes.status ?? before.status
+        let url = changes.url ?? before.url
+        if status == .published && url == nil { throw ValidationError(field: "url", "is required to publish") }
+        let row: Row?
+        do {
+            row = try connection.query(
+                """
+                UPDATE content_items SET title = coalesce($3, title), format = coalesce($4, format), status = $5,
+                    assignee_id = CASE WHEN $6 THEN $7::uuid ELSE assignee_id END,
+                    effort = CASE WHEN $8 THEN $9::integer ELSE effort END, url = $10,
+                    published_at = CASE WHEN $5 = 'published' AND status <> 'published' THEN now() ELSE published_at END,
+                    version = version + 1, updated_at = now()
+                WHERE org_id = $1 AND id = $2 AND version = $11 RETURNING \(Self.contentColumns)
+                """,
+                [orgID, id, changes.title, changes.format?.rawValue, status.rawValue, changes.assigneeID != nil, changes.assigneeID ?? nil,
+                 changes.effort != nil, changes.effort ?? nil, url, before.version]
+            ).first
+        } catch let error as PostgresError where error.constraint == "content_items_one_active" {
+            throw DomainError.conflict("this objection already has an active content item")
+        }
+        guard let row else { throw DomainError.staleVersion(current: before.version + 1) }
+        let after = try Self.content(from: row)
+        if after.status == .published && before.status != .published {
+            try published(after, scoring: scoring)
+        } else if before.status == .published && after.status != .published {
+            try refreshCoverage(objectionID: after.objectionID)
+            try refreshAggregates(objectionID: after.objectionID, scoring: scoring)
+        }
+        try audit("content.updated", "content_item", id, before: before, after: after)
+        return after
+    }
+
+    /// A bite went live: notify every rep who reported the objection, and count only reports from today on.
+    private func published(_ item: ContentItem, scoring: BacklogScoring) throws {
+        let statement = try objection(id: item.objectionID)?.statement ?? ""
+        try connection.query(
+            """
+            INSERT INTO notifications (org_id, user_id, message, content_id, objection_id)
+            SELECT DISTINCT $1::uuid, r.reporter_id, $2, $3::uuid, $4::uuid
+            FROM field_reports r JOIN users u ON u.id = r.reporter_id
+            WHERE r.org_id = $1 AND r.counted_objection_id = $4 AND u.role = 'rep' AND u.active
+            """,
+            [orgID, "Marketing shipped “\(item.title)” for the wall you reported: \(statement)", item.id, item.objectionID]
+        )
+        try refreshCoverage(objectionID: item.objectionID)
+        try refreshAggregates(objectionID: item.objectionID, scoring: scoring)
+    }
+
+    /// Records a verdict on a published bite and moves its objection's coverage.
+    public func addFeedback(contentID: UUID, helpful: Bool, account: String?, comment: String?) throws -> ContentFeedback {
+        guard let item = try content(id: contentID) else { throw DomainError.notFound("content item") }
+        guard item.status == .published else { throw DomainError.conflict("feedback is only for published content") }
+        let row = try connection.query(
+            """
+            INSERT INTO content_feedback (org_id, content_id, user_id, helpful, account, comment) VALUES ($1, $2, $3, $4, $5, $6)
+            RETURNING id, content_id, user_id, helpful, account, comment, created_at
+            """,
+            [orgID, contentID, actorID, helpful, account, comment]
+        ).first!
+        let feedback = ContentFeedback(id: try row.decode("id"), contentID: contentID, userID: try row.decode("user_id"),
+                                       helpful: helpful, account: account, comment: comment, createdAt: try row.decode("created_at"))
+        try refreshCoverage(objectionID: item.objectionID)
+        try audit("content.feedback", "content_item", contentID, before: Nothing?.none, after: ["helpful": helpful])
+        return feedback
+    }
+
+    /// Insists a user id names an active user of this organization.
+    func requireUser(_ id: UUID?, field: String) throws {
+        guard let id else { return }
+        guard let user = try user(id: id), user.active else { throw ValidationError(field: field, "no such active user in this organization") }
+    }
+}
+
+/// An in-app message for one person.
+public struct Notification: Sendable, Codable {
+    public let id: UUID
+    public let message: String
+    public let contentID: UUID?
+    public let objectionID: UUID?
+    public let createdAt: Date
+    public let readAt: Date?
+}
+
+extension Store {
+    /// The actor's notifications, newest first.
+    public func notifications(unreadOnly: Bool, after cursor: (Date, UUID)?, limit: Int) throws -> [Notification] {
+        try connection.query(
+            """
+            SELECT id, message, content_id, objection_id, created_at, read_at FROM notifications
+            WHERE org_id = $1 AND user_id = $2 AND (NOT $3 OR read_at IS NULL)
+              AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+            ORDER BY created_at DESC, id DESC LIMIT $6
+            """,
+            [orgID, actorID, unreadOnly, cursor?.0, cursor?.1, limit]
+        ).rows.map { row in
+            Notification(id: try row.decode("id"), message: try row.decode("message"), contentID: try row.decode("content_id"),
+                         objectionID: try row.decode("objection_id"), createdAt: try row.decode("created_at"), readAt: try row.decode("read_at"))
+        }
+    }
+
+    /// Marks one of the actor's notifications read; someone else's is not found.
+    public func markNotificationRead(id: UUID) throws {
+        let updated = try connection.query(
+            "UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE org_id = $1 AND user_id = $2 AND id = $3",
+            [orgID, actorID, id]
+        ).affectedRows
+        if updated == 0 { throw DomainError.notFound("notification") }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import PostgresClient
+import RoadworkDomain
+
+/// An objection that reads like a given text, and how alike (pg_trgm similarity, 0–1).
+public struct SimilarObjection: Sendable {
+    public let objection: Objection
+    public let similarity: Double
+}
+
+extension Store {
+    static let objectionColumns = "id, statement, obstacle_id, status, merged_into_id, report_count, version, created_at, updated_at"
+
+    static func objection(from row: some RowDecoding) throws -> Objection {
+        Objection(
+            id: try row.decode("id"), statement: try row.decode("statement"), obstacleID: try row.decode("obstacle_id"),
+            status: try enumValue(row, "status"), mergedIntoID: try row.decode("merged_into_id"),
+            reportCount: try row.decode("report_count"), version: try row.decode("version"),
+            createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at")
+        )
+    }
+
+    /// Creates an open objection, optionally under an obstacle of this organization.
+    public func createObjection(_ new: NewObjection) throws -> Objection {
+        try requireObstacle(new.obstacleID, field: "obstacle_id")
+        let created = try Self.objection(from: try connection.query(
+            "INSERT INTO objections (org_id, statement, obstacle_id, created_by) VALUES ($1, $2, $3, $4) RETURNING \(Self.objectionColumns)",
+            [orgID, new.statement, new.obstacleID, actorID]
+        ).first!)
+        try refreshStrategic(objectionID: created.id)
+        try audit("objection.created", "objection", created.id, before: Nothing?.none, after: created)
+        return created
+    }
+
+    public func objection(id: UUID) throws -> Objection? {
+        try connection.query("SELECT \(Self.objectionColumns) FROM objections WHERE org_id = $1 AND id = $2", [orgID, id])
+            .first.map(Self.objection(from:))
+    }
+
+    /// Objections newest first, filtered by status, obstacle and a text search.
+    public func objections(status: ObjectionStatus?, obstacleID: UUID?, query: String?, after cursor: (Date, UUID)?, limit: Int) throws -> [Objection] {
+        try connection.query(
+            """
+            SELECT \(Self.objectionColumns) FROM objections
+            WHERE org_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR obstacle_id = $3)
+              AND ($4::text IS NULL OR statement ILIKE '%' || $4 || '%' OR statement % $4)
+              AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
+            ORDER BY created_at DESC, id DESC LIMIT $7
+            """,
+            [orgID, status?.rawValue, obstacleID, query, cursor?.0, cursor?.1, limit]
+        ).rows.map(Self.objection(from:))
+    }
+
+    /// Open objections that read like `text`, best first (pg_trgm word similarity).
+    public func similarObjections(to text: String, limit: Int = 5) throws -> [SimilarObjection] {
+        let text = String(text.prefix(500))
+        guard !text.trimmed.isEmpty else { return [] }
+        return try connection.query(
+            """
+            SELECT \(Self.objectionColumns), greatest(similarity(statement, $2), word_similarity(statement, $2)) AS score
+            FROM objections
+            WHERE org_id = $1 AND status = 'open' AND (statement % $2 OR statement <% $2)
+            ORDER BY score DESC, report_count DESC, id LIMIT $3
+            """,
+            [orgID, text, limit]
+        ).rows.map { SimilarObjection(objection: try Self.objection(from: $0), similarity: try $0.decode("score")) }
+    }
+
+    /// Changes statement, obstacle or status (dismiss/reopen); dismissing takes it off the backlog, keeping history.
+    public func updateObjection(id: UUID, changes: ObjectionChanges, expectedVersion: Int?) throws -> Objection {
+        guard let before = try objection(id: id) else { throw DomainError.notFound("objection") }
+        if let expectedVersion, expectedVersion != before.version { throw DomainError.staleVersion(current: before.version) }
+        if before.status == .merged, changes.status != nil {
+            throw ValidationError(field: "status", "a merged objection stays merged")
+        }
+        if let obstacle = changes.obstacleID { try requireObstacle(obstacle, field: "obstacle_id") }
+        let row = try connection.query(
+            """
+            UPDATE objections SET statement = coalesce($3, statement),
+                obstacle_id = CASE WHEN $4 THEN $5::uuid ELSE obstacle_id END,
+                status = coalesce($6, status), version = version + 1, updated_at = now()
+            WHERE org_id = $1 AND id = $2 AND version = $7 RETURNING \(Self.objectionColumns)
+            """,
+            [orgID, id, changes.statement, changes.obstacleID != nil, changes.obstacleID ?? nil, changes.status?.rawValue, before.version]
+        ).first
+        guard let row else { throw DomainError.staleVersion(current: before.version + 1) }
+        let after = try Self.objection(from: row)
+        if changes.obstacleID != nil { try refreshStrategic(objectionID: id) }
+        try audit("objection.updated", "objection", id, before: before, after: after)
+        return after
+    }
+
+    /// Merges `sourceID` into `targetID`: the source becomes `merged`, its reports count for the target,
+    /// its content moves with it; nothing is deleted.
+    public func mergeObjection(_ sourceID: UUID, into targetID: UUID, scoring: BacklogScoring) throws -> Objection {
+        guard sourceID != targetID else { throw ValidationError(field: "into", "an objection cannot be merged into itself") }
+        // Lock both in a fixed order so two merges at once cannot deadlock.
+        let locked = try connection.query(
+            "SELECT \(Self.objectionColumns) FROM objections WHERE org_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE",
+            [orgID, [sourceID, targetID]]
+        ).rows.map(Self.objection(from:))
+        guard let source = locked.first(where: { $0.id == sourceID }) else { throw DomainError.notFound("objection") }
+        guard let target = locked.first(where: { $0.id == targetID }) else {
+            throw ValidationError(field: "into", "no such objection in this organization")
+        }
+        if source.status == .merged { throw ValidationError(field: "into", "this objection is already merged") }
+        if target.status == .merged { throw ValidationError(field: "into", "cannot merge into a merged objection; use the one it was merged into") }
+        let activeCount: Int = try connection.query(
+            "SELECT count(*) AS n FROM content_items WHERE objection_id = ANY($1::uuid[]) AND status IN ('todo', 'in_progress', 'in_review')",
+            [[sourceID, targetID]]
+        ).first!.decode("n")
+        if activeCount > 1 {
+            throw DomainError.conflict("both objections have active content; finish or retire one bite before merging")
+        }
+        try connection.query("UPDATE field_reports SET counted_objection_id = $2 WHERE org_id = $3 AND counted_objection_id = $1",
+                             [sourceID, targetID, orgID])
+        try connection.query("UPDATE content_items SET objection_id = $2, updated_at = now() WHERE org_id = $3 AND objection_id = $1",
+                             [sourceID, targetID, orgID])
+        try connection.query(
+            """
+            UPDATE objections SET status = 'merged', merged_into_id = $2, version = version + 1, updated_at = now(),
+                accounts = 0, reps = 0, reports = 0, value_at_stake = 0, demand_log2 = NULL, report_count = 0
+            WHERE id = $1
+            """,
+            [sourceID, targetID]
+        )
+        try connection.query("DELETE FROM objection_accounts WHERE objection_id = $1", [sourceID])
+        try connection.query("DELETE FROM objection_reporters WHERE objection_id = $1", [sourceID])
+        try connection.query("UPDATE objections SET merged_into_id = $2 WHERE org_id = $3 AND merged_into_id = $1", [sourceID, targetID, orgID])
+        try connection.query("UPDATE objections SET version = version + 1, updated_at = now() WHERE id = $1", [targetID])
+        try refreshCoverage(objectionID: targetID)
+        try refreshAggregates(objectionID: targetID, scoring: scoring)
+        let merged = try objection(id: targetID)!
+        try audit("objection.merged", "objection", sourceID, before: source, after: ["into": targetID])
+        return merged
+    }
+
+    /// Insists an obstacle id names an obstacle (not an opportunity) of this organization.
+    func requireObstacle(_ id: UUID?, field: String) throws {
+        guard let id else { return }
+        guard let item = try focusItem(id: id) else { throw ValidationError(field: field, "no such obstacle in this organization") }
+        guard item.kind == .obstacle else { throw ValidationError(field: field, "must be an obstacle, not an opportunity") }
+    }
+}

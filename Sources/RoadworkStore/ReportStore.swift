@@ -1,0 +1,163 @@
+import Foundation
+import PostgresClient
+import RoadworkDomain
+
+/// Filters of the reports list.
+public struct ReportFilter: Sendable {
+    public var triaged: Bool?
+    public var objectionID: UUID?
+    public var account: String?
+    /// Reps see only their own reports.
+    public var reporterID: UUID?
+
+    public init(triaged: Bool? = nil, objectionID: UUID? = nil, account: String? = nil, reporterID: UUID? = nil) {
+        self.triaged = triaged
+        self.objectionID = objectionID
+        self.account = account
+        self.reporterID = reporterID
+    }
+}
+
+extension Store {
+    static let reportColumns = """
+        id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry, product, occurred_on,
+        objection_id, triaged_at, created_at
+        """
+
+    static func report(from row: Row) throws -> FieldReport {
+        FieldReport(
+            id: try row.decode("id"), reporterID: try row.decode("reporter_id"), summary: try row.decode("summary"),
+            account: try row.decode("account"), dealAmount: try row.decode("deal_amount"),
+            stage: try (row.decode("stage", as: String?.self)).flatMap(BuyingStage.init(rawValue:)),
+            competitor: try row.decode("competitor"), persona: try row.decode("persona"), industry: try row.decode("industry"),
+            product: try row.decode("product"), occurredOn: try row.decode("occurred_on"),
+            objectionID: try row.decode("objection_id"), triagedAt: try row.decode("triaged_at"), createdAt: try row.decode("created_at")
+        )
+    }
+
+    /// Files a report by the current actor; one about an objection counts for it (or for what it was merged into) at once.
+    public func fileReport(_ new: NewFieldReport, scoring: BacklogScoring) throws -> FieldReport {
+        let counted = try new.objectionID.map { try countedObjection(for: $0, field: "objection_id") }
+        let report = try Self.report(from: try connection.query(
+            """
+            INSERT INTO field_reports (org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
+                                       product, occurred_on, objection_id, counted_objection_id, triaged_by, triaged_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $12::uuid IS NULL THEN NULL ELSE $2::uuid END,
+                    CASE WHEN $12::uuid IS NULL THEN NULL ELSE now() END)
+            RETURNING \(Self.reportColumns)
+            """,
+            [orgID, actorID, new.summary, new.account, new.dealAmount, new.stage?.rawValue, new.competitor, new.persona,
+             new.industry, new.product, new.occurredOn, new.objectionID, counted]
+        ).first!)
+        if let counted {
+            try countReport(objectionID: counted, accountKey: new.account.trimmed.lowercased(), day: new.occurredOn,
+                            amount: new.dealAmount, reporterID: report.reporterID, scoring: scoring)
+        }
+        try audit("report.filed", "field_report", report.id, before: Nothing?.none, after: report)
+        return report
+    }
+
+    /// The objection a report about `id` counts for: itself, or the one it was merged into; dismissed ones still count.
+    func countedObjection(for id: UUID, field: String) throws -> UUID {
+        guard let objection = try objection(id: id) else { throw ValidationError(field: field, "no such objection in this organization") }
+        return objection.mergedIntoID ?? objection.id
+    }
+
+    public func report(id: UUID) throws -> FieldReport? {
+        try connection.query("SELECT \(Self.reportColumns) FROM field_reports WHERE org_id = $1 AND id = $2", [orgID, id])
+            .first.map(Self.report(from:))
+    }
+
+    /// Reports newest first.
+    public func reports(_ filter: ReportFilter, after cursor: (Date, UUID)?, limit: Int) throws -> [FieldReport] {
+        try connection.query(
+            """
+            SELECT \(Self.reportColumns) FROM field_reports
+            WHERE org_id = $1 AND ($2::uuid IS NULL OR reporter_id = $2)
+              AND ($3::boolean IS NULL OR (objection_id IS NOT NULL) = $3)
+              AND ($4::uuid IS NULL OR counted_objection_id = $4 OR objection_id = $4)
+              AND ($5::text IS NULL OR account_key = lower(btrim($5)))
+              AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
+            ORDER BY created_at DESC, id DESC LIMIT $8
+            """,
+            [orgID, filter.reporterID, filter.triaged, filter.objectionID, filter.account, cursor?.0, cursor?.1, limit]
+        ).rows.map(Self.report(from:))
+    }
+
+    /// Links a report to an objection (or a new one made from it); moving it from another objection rebuilds both.
+    public func triageReport(id: UUID, objectionID: UUID?, newObjection: NewObjection?, scoring: BacklogScoring) throws -> FieldReport {
+        guard let before = try connection.query(
+            "SELECT \(Self.reportColumns), counted_objection_id FROM field_reports WHERE org_id = $1 AND id = $2 FOR UPDATE", [orgID, id]
+        ).first else { throw DomainError.notFound("report") }
+        let report = try Self.report(from: before)
+        let previous: UUID? = try before.decode("counted_objection_id")
+        let target = try newObjection.map { try createObjection($0).id } ?? objectionID!
+        let counted = try countedObjection(for: target, field: newObjection == nil ? "objection_id" : "new_objection")
+        let row = try connection.query(
+            """
+            UPDATE field_reports SET objection_id = $3, counted_objection_id = $4, triaged_by = $5, triaged_at = now(), version = version + 1
+            WHERE org_id = $1 AND id = $2 RETURNING \(Self.reportColumns)
+            """,
+            [orgID, id, target, counted, actorID]
+        ).first!
+        let after = try Self.report(from: row)
+        if previous != counted {
+            if let previous {
+                try refreshAggregates(objectionID: previous, scoring: scoring)
+                try refreshAggregates(objectionID: counted, scoring: scoring)
+            } else {
+                try countReport(objectionID: counted, accountKey: report.account.trimmed.lowercased(), day: report.occurredOn,
+                                amount: report.dealAmount, reporterID: report.reporterID, scoring: scoring)
+            }
+        }
+        try audit("report.triaged", "field_report", id, before: report, after: after)
+        return after
+    }
+}
+
+/// What an `Idempotency-Key` says about a request.
+public enum IdempotencyClaim: Sendable {
+    /// First use: go ahead, then record the response.
+    case fresh
+    /// Seen within 24 h with the same body: answer this again.
+    case replay(status: Int, body: String)
+    /// Seen with a different body.
+    case mismatch
+}
+
+extension Store {
+    /// Claims a key for this user; a concurrent twin waits on the row lock and then replays the first answer.
+    public func claimIdempotencyKey(_ key: String, requestHash: String) throws -> IdempotencyClaim {
+        guard let actorID else { return .fresh }
+        try connection.query(
+            "DELETE FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND key = $3 AND created_at < now() - interval '24 hours'",
+            [orgID, actorID, key]
+        )
+        let inserted = try connection.query(
+            """
+            INSERT INTO idempotency_keys (org_id, user_id, key, request_hash) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (org_id, user_id, key) DO NOTHING RETURNING key
+            """,
+            [orgID, actorID, key, requestHash]
+        ).count == 1
+        if inserted { return .fresh }
+        let row = try connection.query(
+            "SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND key = $3",
+            [orgID, actorID, key]
+        ).first!
+        guard try row.decode("request_hash", as: String.self) == requestHash else { return .mismatch }
+        guard let status: Int = try row.decode("response_status"), let body: String = try row.decode("response_body") else {
+            return .mismatch
+        }
+        return .replay(status: status, body: body)
+    }
+
+    /// Records the answer given for a claimed key, in the same transaction as the write it acknowledges.
+    public func recordIdempotentResponse(_ key: String, status: Int, body: String) throws {
+        guard let actorID else { return }
+        try connection.query(
+            "UPDATE idempotency_keys SET response_status = $4, response_body = $5 WHERE org_id = $1 AND user_id = $2 AND key = $3",
+            [orgID, actorID, key, status, body]
+        )
+    }
+}
