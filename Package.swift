@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The HTTP app: API v1, middleware, health, metrics.
+        // The HTTP app: API v1, middleware, health, metrics; serves its own OpenAPI document.
         .target(
             name: "RoadworkHTTP",
             dependencies: [
@@ -68,7 +68,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            resources: [.embedInCode("Resources/openapi.yaml")]
         ),
         // The `roadwork` executable: serve, migrate, org, user.
         .executableTarget(

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import Logging
 import PostgresClient
 import RoadworkStore
@@ -30,6 +31,10 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     let sessions = SessionController(database: database, config: config)
     let api = router.group("api/v1")
     sessions.addPublicRoutes(to: api)
+    api.get("openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+    }
 
     let signedIn = api.group().add(middleware: AuthenticationMiddleware(database: database))
     sessions.addRoutes(to: signedIn)
