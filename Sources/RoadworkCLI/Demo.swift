@@ -1,10 +1,13 @@
 import ArgumentParser
+import Foundation
 import RoadworkDomain
 import RoadworkStore
 
 /// `roadwork demo`: a demo organization with one user per role, so a newcomer can sign in at once.
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create the demo organization with one user per role.")
+    static let configuration = CommandConfiguration(
+        abstract: "Create the demo organization: people in every role, a signed Top 5, a quarter of reports, content and feedback."
+    )
 
     static let organizationName = "Demo Co"
     static let password = "roadwork-demo"
@@ -25,12 +28,16 @@ struct Demo: AsyncParsableCommand {
             throw ValidationError("the organization \(Self.organizationName) already exists")
         }
         let admin = try NewUser.validate(email: "admin@demo.example", name: "Ada Admin", role: "admin", password: Self.password)
-        let (organization, _) = try await db.createOrganization(name: Self.organizationName, admin: admin)
-        for (role, email, name) in Self.people.dropFirst() {
+        let (organization, adminUser) = try await db.createOrganization(name: Self.organizationName, admin: admin)
+        var people: [Role: [UUID]] = [.admin: [adminUser.id]]
+        let hash = db.passwords.hash(Self.password)
+        for (role, email, name) in Self.people.dropFirst() + Self.morePeople {
             let user = try NewUser.validate(email: email, name: name, role: role.rawValue, password: Self.password)
-            let hash = db.passwords.hash(user.password)
-            _ = try await db.tenant(organization.id) { try $0.createUser(user, passwordHash: hash) }
+            let id = try await db.tenant(organization.id) { try $0.createUser(user, passwordHash: hash).id }
+            people[role, default: []].append(id)
         }
+        var quarter = DemoQuarter(database: db, orgID: organization.id, people: people)
+        try await quarter.fill()
         await db.pool.shutdown()
     }
 
@@ -40,6 +47,12 @@ struct Demo: AsyncParsableCommand {
         (.marketingHead, "marketing.head@demo.example", "Mia Marketing"),
         (.marketer, "marketer@demo.example", "Max Marketer"),
         (.rep, "rep@demo.example", "Riley Rep"),
+    ]
+
+    /// More people, so the quarter has several reps and marketers.
+    static let morePeople: [(Role, String, String)] = [
+        (.rep, "rep2@demo.example", "Rosa Rep"), (.rep, "rep3@demo.example", "Ravi Rep"), (.rep, "rep4@demo.example", "Rhea Rep"),
+        (.rep, "rep5@demo.example", "Ron Rep"), (.marketer, "marketer2@demo.example", "Mo Marketer"),
     ]
 
     private func printSignIn() {

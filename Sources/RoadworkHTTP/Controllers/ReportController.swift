@@ -58,8 +58,8 @@ struct ReportController {
             persona: body.persona, industry: body.industry, product: body.product, occurredOn: body.occurredOn,
             objectionID: body.objectionId, today: Day.today()
         )
-        // The same key with the same (canonical) body replays; the hash covers the validated fields.
-        let fingerprint = String(describing: new)
+        // The same key with the same body (compared as canonical JSON, so key order and spacing do not matter) replays.
+        let fingerprint = Self.canonical(Data(buffer: buffer))
         let outcome = try await database.tenant(identity) { store -> (Int, String) in
             if let key {
                 switch try store.claimIdempotencyKey(key, requestHash: fingerprint) {
@@ -79,6 +79,15 @@ struct ReportController {
         }
         return Response(status: .init(code: outcome.0), headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: outcome.1)))
+    }
+
+    /// The body as sorted-key JSON.
+    static func canonical(_ data: Data) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+              let sorted = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed]) else {
+            return String(decoding: data, as: UTF8.self)
+        }
+        return String(decoding: sorted, as: UTF8.self)
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
