@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libpq, the PostgreSQL C client, from apt's libpq-dev.
@@ -55,7 +56,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The HTTP app: API v1, middleware, health, metrics; serves its own OpenAPI document.
+        // The HTTP app: API v1, the web pages (Mustache), middleware, health, metrics, the OpenAPI document.
         .target(
             name: "RoadworkHTTP",
             dependencies: [
@@ -68,8 +69,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.embedInCode("Resources/openapi.yaml")]
+            resources: [.embedInCode("Resources")]
         ),
         // The `roadwork` executable: serve, migrate, org, user.
         .executableTarget(

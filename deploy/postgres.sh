@@ -93,3 +93,18 @@ database_url() {
     local dir=$1 port=$2 db=$3 user=$4
     echo "postgresql:///$db?host=$dir/run&port=$port&user=$user"
 }
+
+# Installs Debian's chromium and a venv with Playwright and pytest (Playwright downloads no browser of its own).
+ensure_browser_tools() {
+    local venv=$1
+    if [ ! -x /usr/bin/chromium ]; then
+        echo "==> installing chromium with apt"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import playwright, pytest" 2>/dev/null; then
+        echo "==> creating $venv with playwright and pytest"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q playwright pytest
+    fi
+}

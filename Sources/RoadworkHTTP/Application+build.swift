@@ -24,6 +24,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware())
 
     HealthController(database: database).addRoutes(to: router)
@@ -46,7 +47,26 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     ContentController(database: database).addRoutes(to: signedIn)
     BacklogController(database: database).addRoutes(to: signedIn)
     AccountController(database: database).addRoutes(to: signedIn)
+
+    let web = Web(database: database, config: config)
+    router.get("static/app.css") { _, _ in Static.response(PackageResources.app_css, type: "text/css; charset=utf-8") }
+    router.get("static/app.js") { _, _ in Static.response(PackageResources.app_js, type: "text/javascript; charset=utf-8") }
+    SignInPages(web: web).addRoutes(to: router)
+    HomePage(web: web).addRoutes(to: router)
+    ReportPages(web: web).addRoutes(to: router)
+    BacklogPages(web: web).addRoutes(to: router)
+    ContentPages(web: web).addRoutes(to: router)
+    ReviewPages(web: web).addRoutes(to: router)
+    DetailPages(web: web).addRoutes(to: router)
+    AdminPages(web: web).addRoutes(to: router)
     return router
+}
+
+/// Embedded CSS and JS, cached for an hour.
+enum Static {
+    static func response(_ bytes: [UInt8], type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=3600"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 }
 
 /// Closes the pool after the server has drained its in-flight requests (services stop in reverse order).

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import RoadworkStore
 
@@ -11,6 +12,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = Self.token(in: request), let identity = try await database.authenticate(token: token) else {
             throw Problem.unauthorized()
+        }
+        // A browser's cookie rides along on cross-site requests: writes by cookie must echo the CSRF cookie in a header.
+        if request.headers[.authorization] == nil, ![.get, .head, .options].contains(request.method) {
+            let expected = request.cookies[Web.csrfCookie]?.value ?? ""
+            guard !expected.isEmpty, request.headers[HTTPField.Name("X-CSRF-Token")!] == expected else {
+                throw Problem(status: .forbidden, detail: "Send the X-CSRF-Token header with the value of the roadwork_csrf cookie.")
+            }
         }
         var context = context
         context.identity = identity

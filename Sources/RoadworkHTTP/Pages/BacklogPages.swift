@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// The ranked backlog with why each wall ranks there, and Pull next.
+struct BacklogPages {
+    let web: Web
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("backlog") { request, _ in
+            let identity = try await web.identity(request)
+            let values = try await web.read(identity) { store -> [String: Any] in
+                let entries = try store.backlog(limit: 50, scoring: try store.scoring())
+                let names = Dictionary(try store.users(after: nil, limit: 500).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+                let logTop = log2(max(2, entries.map(\.breakdown.score).max() ?? 2))
+                return ["entries": entries.map { entry -> [String: Any] in
+                    let b = entry.breakdown
+                    // Widths split the bar by each factor's share of log(score), scaled to the top entry.
+                    let parts = [max(0, log2(1 + b.demand)), log2(b.strategic), max(0, -log2(b.coverage))]
+                    let scale = 100 / max(1, logTop + 1)
+                    return ["id": entry.objection.id.uuidString.lowercased(), "statement": entry.objection.statement, "rank": entry.rank,
+                            "score": String(format: "%.1f", b.score), "demand": String(format: "%.2f", b.demand),
+                            "strategic": String(format: "%.1f", b.strategic), "coverage": String(format: "%.2f", b.coverage),
+                            "demandWidth": Int(min(100, parts[0] * scale)), "strategicWidth": Int(min(100, parts[1] * scale)),
+                            "coverageWidth": Int(min(100, parts[2] * scale)),
+                            "accounts": b.accounts, "reps": b.reps, "reports": b.reports, "value": Int(b.valueAtStake),
+                            "last": b.lastReportedOn?.description ?? "—",
+                            "obstacle": entry.obstacle?.title ?? "", "obstacleRank": entry.obstacle?.rank ?? 0,
+                            "content": entry.activeContent?.title ?? "", "contentID": entry.activeContent?.id.uuidString.lowercased() ?? "",
+                            "contentStatus": entry.activeContent?.status.rawValue.replacingOccurrences(of: "_", with: " ") ?? "",
+                            "owner": entry.activeContent?.assigneeID.flatMap { names[$0] } ?? "unassigned"]
+                }, "formats": ContentFormat.allCases.map(\.rawValue)]
+            }
+            return web.page("backlog", title: "Backlog", identity: identity, request: request, values: values)
+        }
+        router.post("backlog/next") { request, context in
+            let identity = try await web.identity(request, as: Roles.planners)
+            let form = try await web.form(request, context: context)
+            let format = form["format"].flatMap(ContentFormat.init(rawValue:)) ?? .other
+            let pulled = try await web.database.tenant(identity) { store in
+                try store.pullNext(format: format, title: nil, scoring: try store.scoring()).map { $0.0.id }
+            }
+            guard let id = pulled else { return Web.redirect("/backlog", done: "Nothing left to pull.") }
+            return Web.redirect("/content#\(id.uuidString.lowercased())", done: "It's yours: a new bite is in progress.")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// The content board: columns by status, move and publish, reps' verdicts.
+struct ContentPages {
+    let web: Web
+
+    static let columns: [(ContentStatus, String)] = [(.todo, "To do"), (.inProgress, "In progress"), (.inReview, "In review"), (.published, "Published")]
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("content") { request, _ in
+            let identity = try await web.identity(request)
+            let values = try await web.read(identity) { store -> [String: Any] in
+                let names = Dictionary(try store.users(after: nil, limit: 500).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+                let columns = try Self.columns.compactMap { status, label -> [String: Any]? in
+                    if identity.role == .rep && status != .published { return nil }
+                    let items = try store.contentItems(objectionID: nil, status: status, assigneeID: nil, publishedOnly: false, after: nil, limit: 100)
+                    return ["key": status.rawValue, "label": label, "count": items.count, "items": try items.map { item -> [String: Any] in
+                        ["id": item.id.uuidString.lowercased(), "title": item.title, "format": item.format.rawValue.replacingOccurrences(of: "_", with: " "),
+                         "objection": try store.objection(id: item.objectionID)?.statement ?? "", "owner": item.assigneeID.flatMap { names[$0] } ?? "",
+                         "url": item.url ?? "", "canPlan": identity.role.canManagePlanning,
+                         "canFeedback": identity.role == .rep && item.status == .published,
+                         "statuses": ContentStatus.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),
+                                                                   "selected": $0 == item.status] as [String: Any] }]
+                    }]
+                }
+                return ["columns": columns]
+            }
+            return web.page("content", title: "Content", identity: identity, request: request, values: values)
+        }
+        router.post("content/:id") { request, context in
+            let identity = try await web.identity(request, as: Roles.planners)
+            let form = try await web.form(request, context: context)
+            let id = try request.uuidParameter("id", context: context, what: "content item")
+            do {
+                let changes = try ContentChanges.validate(title: nil, format: nil, status: form["status"], assigneeID: nil, effort: nil,
+                                                          url: form["url"].map { $0.trimmed.isEmpty ? nil : $0 }, creating: false)
+                _ = try await web.database.tenant(identity) { store in
+                    try store.updateContent(id: id, changes: changes, expectedVersion: nil, scoring: try store.scoring()).id
+                }
+                return Web.redirect("/content#\(id.uuidString.lowercased())", done: "Moved.")
+            } catch let error as ValidationError {
+                return Web.redirect("/content", done: "Not moved: \(error.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")).")
+            } catch DomainError.conflict(let message) {
+                return Web.redirect("/content", done: "Not moved: \(message).")
+            }
+        }
+        router.post("content/:id/feedback") { request, context in
+            let identity = try await web.identity(request)
+            let form = try await web.form(request, context: context)
+            let id = try request.uuidParameter("id", context: context, what: "content item")
+            _ = try await web.database.tenant(identity) { try $0.addFeedback(contentID: id, helpful: form["helpful"] == "true", account: nil, comment: nil).id }
+            return Web.redirect("/content", done: "Thanks — marketing will hear it.")
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// The shared picture: Top 5 side by side, new walls, the top of the backlog, and a rep's own reports.
+struct HomePage {
+    let web: Web
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/") { request, _ in
+            let identity = try await web.identity(request)
+            let today = Day.today()
+            let values = try await web.read(identity) { store -> [String: Any] in
+                let scoring = try store.scoring()
+                let top = try store.topFive()
+                let backlog = try store.backlog(limit: 5, scoring: scoring)
+                let trends = try store.trends(weeks: 12, today: today, topObjections: [])
+                let counts = Dictionary(trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })
+                let obstacles = try top.obstacles.map { item -> [String: Any] in
+                    let objections = try store.objections(status: .open, obstacleID: item.id, query: nil, after: nil, limit: 5)
+                    let bites = try store.connection.query(
+                        """
+                        SELECT count(*) FILTER (WHERE c.status <> 'retired') AS bites, count(*) FILTER (WHERE c.status = 'published') AS published
+                        FROM content_items c JOIN objections o ON o.id = c.objection_id WHERE o.org_id = $1 AND o.obstacle_id = $2
+                        """, [store.orgID, item.id]).first!
+                    let all: Int = try bites.decode("bites")
+                    let published: Int = try bites.decode("published")
+                    return ["id": item.id.uuidString.lowercased(), "title": item.title, "rank": item.rank ?? 0,
+                            "spark": Sparkline.svg(counts[item.id] ?? [], label: "Accounts reporting per week, last 12 weeks"),
+                            "bites": all, "published": published, "progress": all == 0 ? 0 : published * 100 / all,
+                            "objections": objections.map { ["id": $0.id.uuidString.lowercased(), "statement": $0.statement, "count": $0.reportCount] }]
+                }
+                var values: [String: Any] = [
+                    "opportunities": top.opportunities.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title, "rank": $0.rank ?? 0] },
+                    "obstacles": obstacles,
+                    "emerging": try store.emergingWalls(today: today, limit: 5).map {
+                        ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement, "recent": $0.accountsRecent, "before": $0.accountsBefore]
+                    },
+                    "backlog": backlog.map { ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement, "rank": $0.rank,
+                                              "score": String(format: "%.1f", $0.breakdown.score)] },
+                ]
+                if identity.role == .rep {
+                    values["mine"] = try store.reports(ReportFilter(reporterID: identity.userID), after: nil, limit: 5).map {
+                        ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description]
+                    }
+                }
+                values["notifications"] = try store.notifications(unreadOnly: true, after: nil, limit: 5).map {
+                    ["id": $0.id.uuidString.lowercased(), "message": $0.message]
+                }
+                return values.mapValues { $0 as Any }
+            }
+            return web.page("home", title: "Home", identity: identity, request: request, values: values)
+        }
+        router.post("notifications/:id/read") { request, context in
+            let identity = try await web.identity(request)
+            _ = try await web.form(request, context: context)
+            let id = try request.uuidParameter("id", context: context, what: "notification")
+            try await web.database.tenant(identity) { try $0.markNotificationRead(id: id) }
+            return Web.redirect("/")
+        }
+    }
+}
+
+/// A 12-week sparkline drawn on the server as inline SVG.
+enum Sparkline {
+    static func svg(_ counts: [Int], label: String) -> String {
+        let width = 120.0, height = 24.0
+        guard counts.count > 1 else { return "" }
+        let top = Double(max(1, counts.max() ?? 1))
+        let step = width / Double(counts.count - 1)
+        let points = counts.enumerated().map { index, value in
+            String(format: "%.1f,%.1f", Double(index) * step, height - 2 - (Double(value) / top) * (height - 4))
+        }.joined(separator: " ")
+        return """
+        <svg class="spark" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" role="img" aria-label="\(label): \(counts.map(String.init).joined(separator: ", "))"><polyline fill="none" stroke="#0b5cad" stroke-width="2" points="\(points)"/></svg>
+        """
+    }
+}

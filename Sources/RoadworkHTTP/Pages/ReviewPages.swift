@@ -1,0 +1,134 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// The heads' joint review: edit the draft lineup, sign, see history.
+struct ReviewPages {
+    let web: Web
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("review") { request, _ in
+            let identity = try await web.identity(request, as: Roles.heads)
+            let values = try await web.read(identity) { store -> [String: Any] in
+                let reviews = try store.reviews(after: nil, limit: 20)
+                let items = try store.focusItems(kind: nil, status: nil, after: nil, limit: 500)
+                let titles = Dictionary(items.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+                let names = Dictionary(try store.users(after: nil, limit: 500).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+                var values: [String: Any] = [
+                    "history": reviews.filter { $0.status == .closed }.map { review -> [String: Any] in
+                        ["id": review.id.uuidString.lowercased(), "day": Day(review.closedAt ?? review.openedAt).description, "status": review.status.rawValue,
+                         "version": review.lineup.version,
+                         "obstacles": review.lineup.obstacles.compactMap { titles[$0] }.enumerated().map { "\($0 + 1). \($1)" }.joined(separator: "  "),
+                         "opportunities": review.lineup.opportunities.compactMap { titles[$0] }.enumerated().map { "\($0 + 1). \($1)" }.joined(separator: "  ")]
+                    },
+                ]
+                if let open = reviews.first(where: { $0.status == .open }) {
+                    let version = open.lineup.version
+                    let lists = [(FocusKind.opportunity, "Top 5 Opportunities", open.lineup.opportunities), (.obstacle, "Top 5 Obstacles", open.lineup.obstacles)]
+                        .map { kind, heading, ids -> [String: Any] in
+                            ["kind": kind.rawValue, "heading": heading,
+                             "entries": ids.enumerated().map { ["id": $1.uuidString.lowercased(), "title": titles[$1] ?? "?", "rank": $0 + 1, "kind": kind.rawValue] },
+                             "candidates": ids.count >= 5 ? [] : items.filter { $0.kind == kind && $0.status != .retired && !ids.contains($0.id) }
+                                .map { ["id": $0.id.uuidString.lowercased(), "title": $0.title] }]
+                        }
+                    let covered = Set(open.lineup.obstacles)
+                    let uncovered = try store.backlog(limit: 10, scoring: try store.scoring()).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
+                    let signedByMe = open.signoffs.contains { $0.userID == identity.userID && $0.lineupVersion == version }
+                    values["review"] = [
+                        "version": version, "notes": open.notes, "lists": lists,
+                        "uncovered": open.lineup.obstacles.count >= 5 ? [] : uncovered.map { ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement] },
+                        "signoffs": open.signoffs.map { ["name": names[$0.userID] ?? "?", "role": $0.role.rawValue.replacingOccurrences(of: "_", with: " "),
+                                                         "version": $0.lineupVersion, "stale": $0.lineupVersion != version] as [String: Any] },
+                        "canSign": !signedByMe, "signedByMe": signedByMe,
+                        "myRole": identity.role.rawValue.replacingOccurrences(of: "_", with: " "),
+                    ] as [String: Any]
+                }
+                return values
+            }
+            return web.page("review", title: "Joint review", identity: identity, request: request, values: values)
+        }
+        router.post("review/open") { request, context in
+            let identity = try await web.identity(request, as: Roles.heads)
+            _ = try await web.form(request, context: context)
+            do { _ = try await web.database.tenant(identity) { try $0.openReview().id } } catch DomainError.conflict {}
+            return Web.redirect("/review", done: "Review open: the draft is today's Top 5.")
+        }
+        router.post("review/move") { request, context in
+            try await edit(request, context) { lineup, form in
+                guard let id = form["id"].flatMap(UUID.init(uuidString:)), let by = form["by"].flatMap(Int.init),
+                      let index = lineup.firstIndex(of: id) else { return }
+                let target = index + by
+                guard lineup.indices.contains(target) else { return }
+                lineup.swapAt(index, target)
+            }
+        }
+        router.post("review/remove") { request, context in
+            try await edit(request, context) { lineup, form in lineup.removeAll { $0 == form["id"].flatMap(UUID.init(uuidString:)) } }
+        }
+        router.post("review/add") { request, context in
+            try await edit(request, context) { lineup, form in
+                if let id = form["id"].flatMap(UUID.init(uuidString:)), !lineup.contains(id) { lineup.append(id) }
+            }
+        }
+        router.post("review/add-wall") { request, context in
+            let identity = try await web.identity(request, as: Roles.heads)
+            let form = try await web.form(request, context: context)
+            guard let objectionID = form["objection_id"].flatMap(UUID.init(uuidString:)) else { return Web.redirect("/review") }
+            try await web.database.tenant(identity) { store in
+                guard let open = try store.reviews(after: nil, limit: 1).first, open.status == .open,
+                      let objection = try store.objection(id: objectionID) else { return }
+                let obstacle = try store.createFocusItem(try NewFocusItem.validate(kind: "obstacle", title: objection.statement, description: nil))
+                _ = try store.updateObjection(id: objectionID, changes: try ObjectionChanges.validate(statement: nil, obstacleID: .some(obstacle.id), status: nil),
+                                              expectedVersion: nil)
+                _ = try store.setLineup(reviewID: open.id, opportunities: open.lineup.opportunities, obstacles: open.lineup.obstacles + [obstacle.id],
+                                        notes: nil, expectedVersion: nil)
+            }
+            return Web.redirect("/review", done: "Added as an obstacle.")
+        }
+        router.post("review/notes") { request, context in
+            let identity = try await web.identity(request, as: Roles.heads)
+            let form = try await web.form(request, context: context)
+            let notes = String((form["notes"] ?? "").prefix(10_000))
+            try await web.database.tenant(identity) { store in
+                guard let open = try store.reviews(after: nil, limit: 1).first, open.status == .open else { return }
+                _ = try store.setLineup(reviewID: open.id, opportunities: open.lineup.opportunities, obstacles: open.lineup.obstacles,
+                                        notes: notes, expectedVersion: nil)
+            }
+            return Web.redirect("/review", done: "Notes saved.")
+        }
+        router.post("review/sign") { request, context in
+            let identity = try await web.identity(request, as: Roles.heads)
+            let form = try await web.form(request, context: context)
+            guard let version = form["lineup_version"].flatMap(Int.init) else { return Web.redirect("/review") }
+            do {
+                let closed = try await web.database.tenant(identity) { store -> Bool in
+                    guard let open = try store.reviews(after: nil, limit: 1).first, open.status == .open else { return false }
+                    return try store.signOff(reviewID: open.id, role: identity.role, lineupVersion: version, scoring: try store.scoring()).status == .closed
+                }
+                return Web.redirect(closed ? "/" : "/review", done: closed ? "Both heads signed: the new Top 5 is in place." : "Signed. Waiting for the other head.")
+            } catch DomainError.conflict(let message) {
+                return Web.redirect("/review", done: "Not signed: \(message).")
+            }
+        }
+    }
+
+    /// Applies an edit to one list of the open review's draft lineup.
+    private func edit(_ request: Request, _ context: AppRequestContext, _ change: @escaping @Sendable (inout [UUID], Form) -> Void) async throws -> Response {
+        let identity = try await web.identity(request, as: Roles.heads)
+        let form = try await web.form(request, context: context)
+        let kind = form["kind"].flatMap(FocusKind.init(rawValue:)) ?? .obstacle
+        do {
+            try await web.database.tenant(identity) { store in
+                guard let open = try store.reviews(after: nil, limit: 1).first, open.status == .open else { return }
+                var opportunities = open.lineup.opportunities
+                var obstacles = open.lineup.obstacles
+                if kind == .opportunity { change(&opportunities, form) } else { change(&obstacles, form) }
+                _ = try store.setLineup(reviewID: open.id, opportunities: opportunities, obstacles: obstacles, notes: nil, expectedVersion: nil)
+            }
+        } catch let error as ValidationError {
+            return Web.redirect("/review", done: "Not changed: \(error.errors.first?.message ?? "invalid").")
+        }
+        return Web.redirect("/review")
+    }
+}

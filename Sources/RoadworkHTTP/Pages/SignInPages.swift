@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// Sign in and out from a browser.
+struct SignInPages {
+    let web: Web
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("signin") { request, _ in
+            web.page("signin", title: "Sign in", identity: nil, request: request, values: [:])
+        }
+        router.post("signin") { request, context in
+            let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+            let form = Form(String(buffer: buffer))
+            let email = form["email"] ?? ""
+            let failure = { (message: String, status: HTTPResponse.Status) in
+                web.page("signin", title: "Sign in", identity: nil, request: request, values: ["email": email, "error": message], status: status)
+            }
+            guard !email.trimmed.isEmpty, let password = form["password"], !password.isEmpty else {
+                return failure("Enter your email and password.", .unprocessableContent)
+            }
+            switch try await web.database.signIn(email: email, password: password, throttle: web.config.signInThrottle) {
+            case .signedIn(let token, _):
+                var response = Web.redirect("/")
+                response.setCookie(SessionController(database: web.database, config: web.config).sessionCookie(token, maxAge: Database.sessionLifetimeSeconds))
+                response.setCookie(Cookie(name: Web.csrfCookie, value: SessionCSRF.generate(), maxAge: Database.sessionLifetimeSeconds, path: "/",
+                                          secure: web.config.cookieSecure, httpOnly: false, sameSite: .lax))
+                return response
+            case .invalidCredentials:
+                return failure("That email and password do not match an account.", .unauthorized)
+            case .throttled(let seconds):
+                return failure("Too many failed attempts for this email. Try again in \((seconds + 59) / 60) minutes.", .tooManyRequests)
+            }
+        }
+        router.post("signout") { request, context in
+            let identity = try await web.identity(request)
+            _ = try await web.form(request, context: context)
+            try await web.database.tenant(identity) { try $0.revokeSession(id: identity.sessionID) }
+            var response = Web.redirect("/signin")
+            response.setCookie(Cookie(name: AuthenticationMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+            return response
+        }
+    }
+}
+
+/// Random CSRF tokens for the double-submit cookie.
+enum SessionCSRF {
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<24).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RoadworkDomain
+import RoadworkStore
+
+/// What every page needs: who is signed in, the CSRF token, and how to answer.
+struct Web {
+    static let csrfCookie = "roadwork_csrf"
+
+    let database: Database
+    let config: RoadworkConfig
+
+    /// The signed-in person from the session cookie, or a redirect to the sign-in page.
+    func identity(_ request: Request) async throws -> Identity {
+        guard let token = request.cookies[AuthenticationMiddleware.cookieName]?.value, !token.isEmpty,
+              let identity = try await database.authenticate(token: token) else {
+            throw Redirect(to: "/signin")
+        }
+        return identity
+    }
+
+    /// The signed-in person if their role is allowed; anyone else gets a 403 page.
+    func identity(_ request: Request, as roles: Set<Role>) async throws -> Identity {
+        let identity = try await identity(request)
+        guard roles.contains(identity.role) else { throw Problem(status: .forbidden, detail: "Your role (\(identity.role.rawValue)) may not do this.") }
+        return identity
+    }
+
+    /// The double-submit CSRF token of this browser (set at sign-in).
+    static func csrf(_ request: Request) -> String { request.cookies[csrfCookie]?.value ?? "" }
+
+    /// Reads a form post, refusing it unless its `_csrf` field matches the browser's CSRF cookie.
+    func form(_ request: Request, context: AppRequestContext) async throws -> Form {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let form = Form(String(buffer: buffer))
+        let expected = Self.csrf(request)
+        guard !expected.isEmpty, form["_csrf"] == expected else {
+            throw Problem(status: .forbidden, detail: "This form expired; reload the page and try again.")
+        }
+        return form
+    }
+
+    /// A rendered page with the layout's common values.
+    func page(_ template: String, title: String, identity: Identity?, request: Request, values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        var all = values
+        all["title"] = title
+        all["csrf"] = Self.csrf(request)
+        if let identity {
+            all["me"] = ["name": identity.name, "canPlan": identity.role.canManagePlanning, "isHead": identity.role.isHead,
+                         "isAdmin": identity.role == .admin, "csrf": Self.csrf(request)] as [String: Any]
+            all["canPlan"] = identity.role.canManagePlanning
+            all["isRep"] = identity.role == .rep
+        }
+        if let flash = request.uri.queryParameters["done"] { all["flash"] = String(flash) }
+        let html = Templates.library.render(all, withTemplate: template) ?? ""
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// After a successful post: back to a page, with a short confirmation.
+    static func redirect(_ path: String, done: String? = nil) -> Response {
+        let parts = path.split(separator: "#", maxSplits: 1).map(String.init)
+        var location = parts[0]
+        if let done {
+            var allowed = CharacterSet.urlQueryAllowed
+            allowed.remove(charactersIn: "&=+#")
+            location += (location.contains("?") ? "&" : "?") + "done=" + (done.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+        }
+        if parts.count == 2 { location += "#" + parts[1] }
+        return Response(status: .seeOther, headers: [.location: location])
+    }
+}
+
+/// Thrown to send the browser elsewhere (e.g. to sign in).
+struct Redirect: Error, HTTPResponseError {
+    let to: String
+    var status: HTTPResponse.Status { .seeOther }
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: .seeOther, headers: [.location: to])
+    }
+}
+
+/// A decoded `application/x-www-form-urlencoded` body.
+struct Form {
+    private var fields: [String: [String]] = [:]
+
+    init(_ body: String) {
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            guard let key = parts.first else { continue }
+            fields[key, default: []].append(parts.count > 1 ? parts[1] : "")
+        }
+    }
+
+    subscript(_ key: String) -> String? { fields[key]?.first }
+
+    /// A field's value, or nil when it is missing or blank.
+    func nonEmpty(_ key: String) -> String? { self[key].flatMap { $0.trimmed.isEmpty ? nil : $0 } }
+}
+
+/// Security headers on every response: a strict CSP (no inline script), no sniffing, no framing.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        return response
+    }
+}
+
+/// Template values built inside a transaction: plain strings, numbers and arrays, never shared after.
+struct TemplateValues: @unchecked Sendable {
+    let values: [String: Any]?
+}
+
+extension Web {
+    /// Builds a page's values in one tenant-scoped transaction.
+    func read(_ identity: Identity, _ body: @escaping @Sendable (Store) throws -> [String: Any]) async throws -> [String: Any] {
+        try await database.tenant(identity) { TemplateValues(values: try body($0)) }.values ?? [:]
+    }
+
+    /// Builds a page's values, or nil when the object is not in this organization.
+    func readIfFound(_ identity: Identity, _ body: @escaping @Sendable (Store) throws -> [String: Any]?) async throws -> [String: Any]? {
+        try await database.tenant(identity) { TemplateValues(values: try body($0)) }.values
+    }
+}

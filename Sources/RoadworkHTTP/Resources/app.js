@@ -1,0 +1,41 @@
+// Progressive enhancement only: every form works without this file.
+(function () {
+  // Similar objections appear while a rep types the summary; one tap picks one.
+  var summary = document.getElementById('summary');
+  var box = document.getElementById('suggestions');
+  var pick = document.getElementById('objection_id');
+  if (summary && box && pick) {
+    var timer = null;
+    summary.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var text = summary.value.trim();
+        if (text.length < 4) { box.innerHTML = ''; return; }
+        fetch('/api/v1/objections/similar?text=' + encodeURIComponent(text), { credentials: 'same-origin' })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (data) {
+            box.innerHTML = '';
+            data.items.slice(0, 5).forEach(function (item) {
+              var b = document.createElement('button');
+              b.type = 'button'; b.className = 'secondary small'; b.textContent = item.objection.statement;
+              b.setAttribute('data-objection', item.objection.id);
+              b.addEventListener('click', function () {
+                var option = pick.querySelector('option[value="' + item.objection.id + '"]');
+                if (!option) { option = document.createElement('option'); option.value = item.objection.id; option.textContent = item.objection.statement; pick.appendChild(option); }
+                pick.value = item.objection.id;
+                Array.prototype.forEach.call(box.children, function (c) { c.setAttribute('aria-pressed', c === b ? 'true' : 'false'); });
+              });
+              box.appendChild(b);
+            });
+          });
+      }, 200);
+    });
+  }
+  // A second tap on a submit button does nothing: the form is already on its way.
+  Array.prototype.forEach.call(document.querySelectorAll('form[data-once]'), function (form) {
+    form.addEventListener('submit', function (event) {
+      if (form.getAttribute('data-sent')) { event.preventDefault(); return; }
+      form.setAttribute('data-sent', '1');
+    });
+  });
+})();

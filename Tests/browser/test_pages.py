@@ -1,0 +1,194 @@
+"""Roadwork's pages in a real headless Chromium, against a real server and database (started by deploy/test)."""
+import os
+import re
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright, expect
+
+BASE = os.environ["ROADWORK_BROWSER_BASE_URL"]
+SHOTS = Path(os.environ.get("ROADWORK_SCREENSHOTS", ".roadwork/screenshots"))
+PASSWORD = "roadwork-demo"
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def signed_in(browser, email, viewport):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(BASE + "/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(BASE + "/")
+    return context, page
+
+
+def shoot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+
+
+def api(page, path):
+    response = page.request.get(BASE + path)
+    assert response.ok, path
+    return response.json()
+
+
+def test_bad_credentials_show_a_clear_message(browser):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(BASE + "/")
+    assert page.url.endswith("/signin")
+    page.get_by_label("Email").fill("rep@demo.example")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    shoot(page, "signin-error")
+    context.close()
+
+
+def test_a_rep_files_a_report_on_a_phone_and_picks_a_suggested_objection(browser):
+    context, page = signed_in(browser, "rep@demo.example", PHONE)
+    before = len(api(page, "/api/v1/reports?limit=200")["items"])
+    page.get_by_role("link", name="File a report").click()
+    # Bad input first: the error sits next to its field and the typed text stays.
+    page.get_by_label("What did the buyer say?").fill("")
+    page.get_by_label("Account").fill("Phone Test Account")
+    page.get_by_role("button", name="File report").click()
+    expect(page.locator("#summary-error")).to_contain_text("must not be blank")
+    expect(page.get_by_label("Account")).to_have_value("Phone Test Account")
+    # Typing the summary brings up similar objections; one tap picks one.
+    page.get_by_label("What did the buyer say?").type("They need SSO with Okta before signing", delay=10)
+    suggestion = page.locator("#suggestions button").first
+    expect(suggestion).to_be_visible(timeout=5000)
+    picked = suggestion.get_attribute("data-objection")
+    suggestion.click()
+    expect(page.get_by_label("About an existing objection (optional)")).to_have_value(picked)
+    shoot(page, "report-new")
+    # A double tap files once.
+    page.get_by_role("button", name="File report").dblclick()
+    page.wait_for_url(re.compile(r".*/\?done=.*"))
+    expect(page.get_by_role("status")).to_contain_text("Report filed")
+    reports = api(page, "/api/v1/reports?limit=200")["items"]
+    assert len(reports) == before + 1
+    assert reports[0]["objection_id"] == picked
+    shoot(page, "home-rep")
+    context.close()
+
+
+def test_a_rep_cannot_reach_triage(browser):
+    context, page = signed_in(browser, "rep@demo.example", PHONE)
+    expect(page.get_by_role("link", name="Triage")).to_have_count(0)
+    response = page.goto(BASE + "/triage")
+    assert response.status == 403
+    csrf = [c for c in context.cookies() if c["name"] == "roadwork_csrf"][0]["value"]
+    posted = page.request.post(BASE + "/backlog/next", form={"_csrf": csrf, "format": "video"})
+    assert posted.status == 403
+    context.close()
+
+
+def test_a_marketer_triages_a_report_and_pulls_next(browser):
+    rep_context, rep = signed_in(browser, "rep2@demo.example", PHONE)
+    rep.goto(BASE + "/reports/new")
+    rep.get_by_label("What did the buyer say?").fill("Asked whether we support on-premise installs")
+    rep.get_by_label("Account").fill("Triage Test Co")
+    rep.get_by_role("button", name="File report").click()
+    rep.wait_for_url(re.compile(r".*/\?done=.*"))
+    rep_context.close()
+
+    context, page = signed_in(browser, "marketer@demo.example", LAPTOP)
+    page.get_by_role("link", name="Triage").click()
+    card = page.get_by_role("region", name="Report from Triage Test Co").first
+    expect(card).to_be_visible()
+    shoot(page, "triage")
+    card.get_by_label("New objection").fill("No on-premise option")
+    card.get_by_role("button", name="Create objection").click()
+    expect(page.get_by_role("status")).to_contain_text("Report triaged")
+    expect(page.get_by_role("region", name="Report from Triage Test Co")).to_have_count(0)
+    page.get_by_role("link", name="Backlog").click()
+    shoot(page, "backlog")
+    page.get_by_role("button", name="Pull next").click()
+    page.wait_for_url(re.compile(r".*/content.*"))
+    expect(page.get_by_role("status")).to_contain_text("It's yours")
+    shoot(page, "content")
+    mine = api(page, "/api/v1/content?status=in_progress&limit=200")["items"]
+    me = api(page, "/api/v1/me")
+    assert any(item["assignee_id"] == me["id"] for item in mine)
+    context.close()
+
+
+def test_two_heads_reorder_sign_and_see_the_new_lineup(browser):
+    sales_context, sales = signed_in(browser, "sales.head@demo.example", LAPTOP)
+    before = [item["id"] for item in api(sales, "/api/v1/focus")["obstacles"]]
+    sales.get_by_role("link", name="Joint review").click()
+    if sales.get_by_role("button", name="Open a joint review").count():
+        sales.get_by_role("button", name="Open a joint review").click()
+    first = sales.get_by_role("region", name="Top 5 Obstacles").locator("li").first
+    first.get_by_role("button", name=re.compile("Move .* down")).click()
+    shoot(sales, "review")
+    sales.get_by_role("button", name=re.compile("Sign version")).click()
+    expect(sales.get_by_role("status")).to_contain_text("Waiting for the other head")
+
+    marketing_context, marketing = signed_in(browser, "marketing.head@demo.example", PHONE)
+    marketing.get_by_role("link", name="Joint review").click()
+    shoot(marketing, "review")
+    marketing.get_by_role("button", name=re.compile("Sign version")).click()
+    expect(marketing.get_by_role("status")).to_contain_text("new Top 5 is in place")
+    after = [item["id"] for item in api(marketing, "/api/v1/focus")["obstacles"]]
+    assert after[:2] == [before[1], before[0]]
+    expect(marketing.get_by_role("region", name="Top 5 Obstacles").locator(".rank").first).to_have_text("1")
+    marketing.goto(BASE + "/review")
+    expect(marketing.get_by_role("link", name="summary (Markdown)").first).to_be_visible()
+    sales_context.close()
+    marketing_context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1280"])
+def test_every_page_renders_at_both_widths(browser, viewport):
+    pages = {
+        "marketer@demo.example": ["/", "/reports/new", "/triage", "/backlog", "/content"],
+        "sales.head@demo.example": ["/review"],
+        "admin@demo.example": ["/admin"],
+        "rep@demo.example": ["/", "/content"],
+    }
+    for email, paths in pages.items():
+        context, page = signed_in(browser, email, viewport)
+        for path in paths:
+            response = page.goto(BASE + path)
+            assert response.status == 200, (email, path)
+            # Nothing spills sideways on a phone.
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, (email, path, overflow)
+            shoot(page, (email.split("@")[0] + path.replace("/", "_")).strip("_") or "home")
+        objection = api(page, "/api/v1/objections?limit=1")["items"][0]["id"]
+        page.goto(BASE + f"/objections/{objection}")
+        shoot(page, "objection")
+        item = api(page, "/api/v1/focus")["obstacles"][0]["id"]
+        page.goto(BASE + f"/items/{item}")
+        shoot(page, "item")
+        context.close()
+
+
+def test_pages_send_security_headers_and_forms_need_the_csrf_token(browser):
+    context, page = signed_in(browser, "admin@demo.example", LAPTOP)
+    response = page.goto(BASE + "/admin")
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    forged = page.request.post(BASE + "/admin/settings", form={"half_life_days": "1", "reference_deal_size": "1"})
+    assert forged.status == 403
+    session = [c for c in context.cookies() if c["name"] == "roadwork_session"][0]
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
+    context.close()
