@@ -19,17 +19,17 @@ struct BacklogPages {
                     // Widths split the bar by each factor's share of log(score), scaled to the top entry.
                     let parts = [max(0, log2(1 + b.demand)), log2(b.strategic), max(0, -log2(b.coverage))]
                     let scale = 100 / max(1, logTop + 1)
-                    return ["id": entry.objection.id.uuidString.lowercased(), "statement": entry.objection.statement, "rank": entry.rank,
+                    return present(["id": entry.objection.id.uuidString.lowercased(), "statement": entry.objection.statement, "rank": entry.rank,
                             "score": String(format: "%.1f", b.score), "demand": String(format: "%.2f", b.demand),
                             "strategic": String(format: "%.1f", b.strategic), "coverage": String(format: "%.2f", b.coverage),
                             "demandWidth": Int(min(100, parts[0] * scale)), "strategicWidth": Int(min(100, parts[1] * scale)),
                             "coverageWidth": Int(min(100, parts[2] * scale)),
                             "accounts": b.accounts, "reps": b.reps, "reports": b.reports, "value": Int(b.valueAtStake),
                             "last": b.lastReportedOn?.description ?? "—",
-                            "obstacle": entry.obstacle?.title ?? "", "obstacleRank": entry.obstacle?.rank ?? 0,
-                            "content": entry.activeContent?.title ?? "", "contentID": entry.activeContent?.id.uuidString.lowercased() ?? "",
-                            "contentStatus": entry.activeContent?.status.rawValue.replacingOccurrences(of: "_", with: " ") ?? "",
-                            "owner": entry.activeContent?.assigneeID.flatMap { names[$0] } ?? "unassigned"]
+                            "obstacle": entry.obstacle?.title, "obstacleRank": entry.obstacle?.rank,
+                            "content": entry.activeContent?.title, "contentID": entry.activeContent?.id.uuidString.lowercased(),
+                            "contentStatus": entry.activeContent?.status.rawValue.replacingOccurrences(of: "_", with: " "),
+                            "owner": entry.activeContent?.assigneeID.flatMap { names[$0] } ?? "unassigned"])
                 }, "formats": ContentFormat.allCases.map(\.rawValue)]
             }
             return web.page("backlog", title: "Backlog", identity: identity, request: request, values: values)

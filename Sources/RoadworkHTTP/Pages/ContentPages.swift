@@ -18,12 +18,12 @@ struct ContentPages {
                     if identity.role == .rep && status != .published { return nil }
                     let items = try store.contentItems(objectionID: nil, status: status, assigneeID: nil, publishedOnly: false, after: nil, limit: 100)
                     return ["key": status.rawValue, "label": label, "count": items.count, "items": try items.map { item -> [String: Any] in
-                        ["id": item.id.uuidString.lowercased(), "title": item.title, "format": item.format.rawValue.replacingOccurrences(of: "_", with: " "),
-                         "objection": try store.objection(id: item.objectionID)?.statement ?? "", "owner": item.assigneeID.flatMap { names[$0] } ?? "",
-                         "url": item.url ?? "", "canPlan": identity.role.canManagePlanning,
+                        present(["id": item.id.uuidString.lowercased(), "title": item.title, "format": item.format.rawValue.replacingOccurrences(of: "_", with: " "),
+                         "objection": try store.objection(id: item.objectionID)?.statement, "owner": item.assigneeID.flatMap { names[$0] },
+                         "url": item.url, "canPlan": identity.role.canManagePlanning,
                          "canFeedback": identity.role == .rep && item.status == .published,
                          "statuses": ContentStatus.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),
-                                                                   "selected": $0 == item.status] as [String: Any] }]
+                                                                   "selected": $0 == item.status] as [String: Any] }])
                     }]
                 }
                 return ["columns": columns]

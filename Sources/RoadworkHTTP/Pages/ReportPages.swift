@@ -64,12 +64,12 @@ struct ReportPages {
                     "reports": try reports.map { report -> [String: Any] in
                         let suggested = try store.similarObjections(to: report.summary, limit: 3)
                         let suggestedIDs = Set(suggested.map(\.objection.id))
-                        return ["id": report.id.uuidString.lowercased(), "summary": report.summary, "account": report.account,
-                                "day": report.occurredOn.description, "amount": report.dealAmount.map { "$\($0)" } ?? "",
+                        return present(["id": report.id.uuidString.lowercased(), "summary": report.summary, "account": report.account,
+                                "day": report.occurredOn.description, "amount": report.dealAmount.map { "$\($0)" } as Any,
                                 "summaryShort": String(report.summary.prefix(300)),
                                 "suggested": suggested.map { ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement,
                                                               "similarity": String(format: "%.0f%% alike", $0.similarity * 100)] },
-                                "all": open.filter { !suggestedIDs.contains($0.id) }.map { ["id": $0.id.uuidString.lowercased(), "statement": $0.statement] }]
+                                "all": open.filter { !suggestedIDs.contains($0.id) }.map { ["id": $0.id.uuidString.lowercased(), "statement": $0.statement] }])
                     },
                 ]
             }

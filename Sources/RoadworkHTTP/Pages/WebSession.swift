@@ -127,3 +127,14 @@ extension Web {
         try await database.tenant(identity) { TemplateValues(values: try body($0)) }.values
     }
 }
+
+/// Template values without the absent ones: Mustache treats a missing key as false, but "" or 0 as true.
+func present(_ values: [String: Any?]) -> [String: Any] {
+    values.compactMapValues { value in
+        switch value {
+        case .none: return nil
+        case .some(let text as String) where text.isEmpty: return nil
+        case .some(let wrapped): return wrapped
+        }
+    }
+}
