@@ -35,26 +35,22 @@ public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConverti
     /// Midnight UTC of this day.
     public var date: Date { Date(timeIntervalSince1970: Double(number) * 86_400) }
 
+    /// Year, month and day in the proleptic Gregorian calendar, UTC.
     public var components: (Int, Int, Int) {
-        let z = number + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+        let parts = Self.calendar.dateComponents([.year, .month, .day], from: date)
+        return (parts.year!, parts.month!, parts.day!)
     }
 
     static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        let date = calendar.date(from: DateComponents(year: year, month: month, day: day))!
+        return Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
     }
+
+    private static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
