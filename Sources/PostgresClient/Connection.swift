@@ -3,7 +3,7 @@ import Glibc
 
 /// One libpq connection. Not thread-safe: the pool lends it to one user at a time.
 public final class Connection: @unchecked Sendable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// Set when the server said the session is over (e.g. shutting down) before libpq saw the socket close.
     private var terminated = false
 
@@ -74,7 +74,7 @@ public final class Connection: @unchecked Sendable {
             throw PostgresError.connection(Self.errorMessage(handle))
         }
         switch PQresultStatus(result) {
-        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
             return QueryResult(result)
         default:
             defer { PQclear(result) }
@@ -102,6 +102,9 @@ public final class Connection: @unchecked Sendable {
     private func field(_ result: OpaquePointer, _ code: Unicode.Scalar) -> String? {
         PQresultErrorField(result, Int32(code.value)).map { String(cString: $0) }
     }
+
+    /// libpq's message for the last failure on this connection.
+    var lastError: String { Self.errorMessage(handle) }
 
     private static func errorMessage(_ handle: OpaquePointer) -> String {
         guard let message = PQerrorMessage(handle) else { return "unknown error" }

@@ -17,10 +17,28 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Do nothing (but print how to sign in) when the demo organization already exists.")
     var ifEmpty = false
 
+    @Option(help: "Bulk-load this many reports into the benchmark organization (Bench Co) with COPY instead; run it as the schema owner (COPY cannot pass row-level security).")
+    var reports: Int?
+
+    @Option(help: "Objections to add with --reports.")
+    var objections: Int = 10_000
+
+    @Option(help: "Distinct accounts the reports come from, with --reports.")
+    var accounts: Int = 100_000
+
+    @Option(help: "Objections whose kept aggregates are checked against a recomputation after loading.")
+    var verify: Int = 20
+
     func run() async throws {
         let config = database.config()
         let logger = Logs.bootstrap(level: config.logLevel)
         let db = database.database(config, logger: logger)
+        if let reports {
+            try await BenchData(database: db).load(BulkLoadPlan(reports: reports, objections: objections, accounts: accounts,
+                                                                seed: UInt64(Date().timeIntervalSince1970)), verify: verify)
+            await db.pool.shutdown()
+            return
+        }
         defer { printSignIn() }
         if try await db.findOrganization(Self.organizationName) != nil {
             await db.pool.shutdown()

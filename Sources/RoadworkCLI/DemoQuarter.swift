@@ -7,7 +7,7 @@ struct DemoQuarter {
     let database: Database
     let orgID: UUID
     let people: [Role: [UUID]]
-    var random = DemoRandom(seed: 42)
+    var random = SeededRandom(seed: 42)
 
     static let opportunities = [
         "Healthcare systems replacing legacy schedulers", "Mid-market expansion in DACH", "Partner-led deals with SIs",
@@ -124,20 +124,4 @@ struct DemoQuarter {
         }
         _ = admin
     }
-}
-
-/// A small deterministic generator so every demo looks the same.
-struct DemoRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func int(_ upperBound: Int) -> Int { Int(next() % UInt64(upperBound)) }
-    mutating func pick<T>(_ values: [T]) -> T { values[int(values.count)] }
 }

@@ -34,7 +34,7 @@ struct BacklogAggregateTests {
     func keptScoresMatchARecomputationAfterRandomWrites(seed: UInt64) async throws {
         let database = try TestDatabase.database()
         let (org, admin) = try await TestDatabase.organization(database)
-        var random = SplitMix(seed: seed)
+        var random = SeededRandom(seed: seed)
         let today = Day.today()
         let now = Date()
         let reps = try await (0..<4).asyncMap { index in
@@ -136,19 +136,6 @@ struct BacklogAggregateTests {
 }
 
 private func random2(_ step: Int) -> Bool { step % 3 != 0 }
-
-/// A small seeded generator so a failing sequence can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension Sequence {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
