@@ -1,0 +1,180 @@
+"""Runs Roadwork's benchmarks against a release build and a private PostgreSQL; writes BENCHMARKS.md. Called by deploy/bench."""
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+BIN = os.environ["ROADWORK_BIN"]
+APP_URL = os.environ["BENCH_APP_URL"]
+OWNER_URL = os.environ["BENCH_OWNER_URL"]
+PG = json.loads(os.environ["BENCH_PG"])  # host, port, db for pgbench
+PORT = int(os.environ.get("BENCH_HTTP_PORT", "18099"))
+BASE = f"http://127.0.0.1:{PORT}"
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "10000,1000000,10000000").split(",")]
+PASSWORD = "roadwork-bench"
+rows = []
+
+
+def log(message):
+    print(f"==> {message}", flush=True)
+
+
+def sh(args, env=None, check=True):
+    return subprocess.run(args, env={**os.environ, **(env or {})}, check=check, capture_output=True, text=True)
+
+
+def http(method, path, body=None, token=None):
+    request = urllib.request.Request(BASE + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(request) as response:
+        text = response.read()
+        return response.status, (json.loads(text) if text and response.headers.get_content_type() == "application/json" else None)
+
+
+def start_server():
+    started = time.monotonic()
+    process = subprocess.Popen([BIN, "serve", "--port", str(PORT), "--log-level", "warning"], env={**os.environ, "ROADWORK_DATABASE_URL": APP_URL},
+                               stdout=subprocess.DEVNULL, stderr=open(ROOT / ".roadwork/bench-server.log", "a"))
+    while True:
+        try:
+            if http("GET", "/readyz")[0] == 200:
+                return process, time.monotonic() - started
+        except Exception:
+            time.sleep(0.005)
+        if time.monotonic() - started > 30:
+            raise SystemExit("server did not become ready")
+
+
+def peak_rss_mb(process):
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def token(email):
+    return http("POST", "/api/v1/session", {"email": email, "password": PASSWORD})[1]["token"]
+
+
+def wrk(script, path, connections, threads=2, env=None, duration=None):
+    result = sh(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration or DURATION}", "--latency", "-s", str(HERE / script), BASE + path],
+                env={"BENCH_DIR": str(HERE), **(env or {})})
+    line = next(l for l in result.stdout.splitlines() if l.startswith("BENCH "))
+    stats = json.loads(line[6:])
+    stats["rps"] = stats["requests"] / stats["seconds"]
+    extra = next((json.loads(l[6:]) for l in result.stdout.splitlines() if l.startswith("PULLS ")), None)
+    return stats, extra
+
+
+def pgbench(org, reporter, token_text, connections):
+    result = sh(["pgbench", "-n", "-h", PG["host"], "-p", str(PG["port"]), "-U", "roadwork_app", "-c", str(connections), "-j", "2",
+                 "-T", DURATION.rstrip("s"), "-D", f"org={org}", "-D", f"reporter={reporter}", "-D", f"token={token_text}",
+                 "-f", str(HERE / "report.pgbench"), PG["db"]])
+    tps = float(re.search(r"tps = ([\d.]+)", result.stdout).group(1))
+    latency = float(re.search(r"latency average = ([\d.]+) ms", result.stdout).group(1))
+    return tps, latency
+
+
+def load(reports, objections):
+    log(f"bulk-loading {reports} reports")
+    out = sh([BIN, "demo", "--database-url", OWNER_URL, "--reports", str(reports), "--objections", str(objections), "--accounts", "100000", "--verify", "50"])
+    print(out.stdout.strip(), flush=True)
+    return out.stdout.strip()
+
+
+def row(scenario, measure, value, bar, ok):
+    rows.append((scenario, measure, value, bar, "yes" if ok else "**no**"))
+    print(f"    {scenario}: {measure} = {value}  (bar: {bar}) {'ok' if ok else 'MISSED'}", flush=True)
+
+
+def main():
+    loaded = 0
+    load_notes = []
+    load_notes.append(load(SIZES[0], 10000))
+    loaded = SIZES[0]
+    server, startup = start_server()
+    row("start-up", "process start → /readyz 200", f"{startup * 1000:.0f} ms", "≤ 1 s", startup <= 1.0)
+
+    head = token("sales.head@bench.example")
+    rep = token("rep1@bench.example")
+    marketers = [token(f"marketer{i}@bench.example") for i in range(1, 17)]
+    me = http("GET", "/api/v1/me", token=rep)[1]
+    org = me["organization"]["id"]
+    objections = [o["objection"]["id"] for o in http("GET", "/api/v1/backlog?limit=200", token=rep)[1]["items"]]
+
+    stats, _ = wrk("get.lua", "/healthz", 32)
+    row("framework ceiling", "GET /healthz req/s (32 conns)", f"{stats['rps']:.0f} (p99 {stats['p99_ms']:.1f} ms)", "reference", True)
+
+    backlog_p50 = {}
+    stats, _ = wrk("get.lua", "/api/v1/backlog?limit=20", 8, env={"BENCH_TOKEN": rep})
+    backlog_p50[loaded] = stats["p50_ms"]
+    row(f"backlog at {loaded:,} reports", "p50 / p99", f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors", "—", stats["errors"] == 0)
+
+    stats, _ = wrk("report.lua", "/api/v1/reports", 32, env={"BENCH_TOKEN": rep, "BENCH_OBJECTIONS": ",".join(objections)})
+    tps, _ = pgbench(org, me["id"], rep, 32)
+    ratio = stats["rps"] / tps
+    row("file a report (32 conns)", "req/s, p50/p99 vs pgbench tps of the same SQL",
+        f"{stats['rps']:.0f} req/s, p50 {stats['p50_ms']:.1f} / p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors; pgbench {tps:.0f} tps → {ratio:.0%}",
+        "≥ 60% of pgbench, p99 ≤ 25 ms, 0 errors", ratio >= 0.6 and stats["p99_ms"] <= 25 and stats["errors"] == 0)
+
+    stats, pulls = wrk("pull.lua", "/api/v1/backlog/next", 16, threads=16, env={"BENCH_TOKENS": ",".join(marketers)}, duration="60s")
+    duplicates = sh(["psql", "-X", "-tA", OWNER_URL, "-c",
+                     "SELECT count(*) FROM (SELECT objection_id FROM content_items WHERE status IN ('todo','in_progress','in_review') GROUP BY 1 HAVING count(*) > 1) d"]).stdout.strip()
+    pull_rate = pulls["pulled"] / stats["seconds"] if pulls else 0
+    row("pull next, 16 marketers", "pulls/s, duplicates",
+        f"{pulls['pulled']} pulled, {pulls['empty']} empty answers; {pull_rate:.0f} pulls/s while pulling, p99 {stats['p99_ms']:.1f} ms; {duplicates} duplicates",
+        "0 duplicates, ≥ 300 pulls/s", duplicates == "0" and pull_rate >= 300)
+
+    stats, _ = wrk("mixed.lua", "/", 32, env={"BENCH_TOKEN": rep, "BENCH_MARKETER": marketers[0], "BENCH_OBJECTIONS": ",".join(objections)})
+    row("mixed day (32 conns)", "req/s, p99", f"{stats['rps']:.0f} req/s, p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors", "report; no errors", stats["errors"] == 0)
+
+    for size in SIZES[1:]:
+        server.terminate(); server.wait()
+        load_notes.append(load(size - loaded, 0))
+        loaded = size
+        server, _ = start_server()
+        rep = token("rep1@bench.example")
+        stats, _ = wrk("get.lua", "/api/v1/backlog?limit=20", 8, env={"BENCH_TOKEN": rep})
+        backlog_p50[loaded] = stats["p50_ms"]
+        bar_ok = stats["errors"] == 0
+        bar = "—"
+        if loaded >= 10_000_000:
+            ratio = stats["p50_ms"] / backlog_p50[SIZES[0]]
+            bar = "p99 ≤ 15 ms; p50 ÷ p50 at 10k ≤ 1.5"
+            bar_ok = bar_ok and stats["p99_ms"] <= 15 and ratio <= 1.5
+        row(f"backlog at {loaded:,} reports", "p50 / p99", f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors"
+            + (f"; p50 ratio to 10k {stats['p50_ms'] / backlog_p50[SIZES[0]]:.2f}" if loaded >= 10_000_000 else ""), bar, bar_ok)
+        if loaded == 1_000_000:
+            session = json.loads(urllib.request.urlopen(urllib.request.Request(BASE + "/api/v1/session", method="POST",
+                data=json.dumps({"email": "sales.head@bench.example", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})).read())
+            stats, _ = wrk("get.lua", "/", 8, env={"BENCH_COOKIE": f"roadwork_session={session['token']}"})
+            row("home page for a head at 1M reports", "p99", f"p50 {stats['p50_ms']:.1f} / p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors",
+                "≤ 30 ms", stats["p99_ms"] <= 30 and stats["errors"] == 0)
+
+    rss = peak_rss_mb(server)
+    row("server memory", "peak RSS over the runs", f"{rss:.0f} MB", "≤ 150 MB", rss <= 150)
+    server.terminate(); server.wait()
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, {platform.platform()}"
+    lines = ["# Benchmarks", "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine}, with",
+             f"`{' '.join(sys.argv[1:]) or 'deploy/bench'}` (release build, PostgreSQL 15 on the same machine over a Unix socket,",
+             f"wrk and pgbench as separate processes, {DURATION} per run). Each figure is one run; compare ratios within this run.", "",
+             "| scenario | measure | result | bar | met |", "|---|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
+    lines += ["", "Data loads (COPY, aggregates rebuilt in set-based SQL, a random sample verified against a recomputation):", ""]
+    lines += [f"- {note.replace(chr(10), '; ')}" for note in load_notes]
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
