@@ -68,7 +68,7 @@ public final class ConnectionPool: Sendable {
 
     /// Runs `body` in a transaction; a connection that turns out dead at BEGIN is replaced and the call retried,
     /// so the first request after a database restart succeeds.
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(begin: String = "BEGIN", _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         var attempts = 0
         while true {
             attempts += 1
@@ -76,7 +76,7 @@ public final class ConnectionPool: Sendable {
             do {
                 let value = try await threads.runIfActive { () throws -> Attempt<T> in
                     do {
-                        try connection.execute("BEGIN")
+                        try connection.execute(begin)
                     } catch let error as PostgresError where connection.isBroken {
                         return .retry(error)
                     }
@@ -87,6 +87,35 @@ public final class ConnectionPool: Sendable {
                     } catch {
                         if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
                         throw error
+                    }
+                }
+                release(connection)
+                switch value {
+                case .done(let result): return result
+                case .retry(let error):
+                    logger.warning("discarded a broken database connection", metadata: ["error": "\(error)"])
+                    if attempts > size { throw error }
+                }
+            } catch {
+                release(connection)
+                throw error
+            }
+        }
+    }
+
+    /// Runs one read-only statement outside a transaction (one round trip); a connection found dead is replaced
+    /// and the read retried, which is safe because nothing was written.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        var attempts = 0
+        while true {
+            attempts += 1
+            let connection = try await acquire()
+            do {
+                let value = try await threads.runIfActive { () throws -> Attempt<T> in
+                    do {
+                        return .done(try body(connection))
+                    } catch let error as PostgresError where connection.isBroken {
+                        return .retry(error)
                     }
                 }
                 release(connection)

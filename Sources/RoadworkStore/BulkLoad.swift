@@ -34,7 +34,8 @@ extension Store {
             while made < plan.objections && chunk.utf8.count < 1 << 20 {
                 let index = firstObjection + made
                 let obstacle = index % 3 == 0 ? "\\N" : obstacles[index % obstacles.count].uuidString.lowercased()
-                chunk += "\(org)\tWall \(index): buyers ask about capability \(index % 997) in segment \(index % 31)\t\(obstacle)\t\(creator.uuidString.lowercased())\n"
+                let words = (0..<4).map { _ in Self.word(Int(random.next() % 20_000)) }.joined(separator: " ")
+                chunk += "\(org)\tNo \(words)\t\(obstacle)\t\(creator.uuidString.lowercased())\n"
                 made += 1
             }
             return chunk
@@ -59,12 +60,22 @@ extension Store {
                 let triaged = random.next() % 20 != 0
                 let reporter = reporterTexts[Int(random.next() % UInt64(reporterTexts.count))]
                 let target = triaged ? objection : "\\N"
-                chunk += "\(org)\t\(reporter)\tBuyer raised wall \(filed % 9973) again\tAccount \(account)\t\(amount)\tevaluation\t\(day)\t\(target)\t\(target)\t\(day) 12:00:00+00\n"
+                let summary = (0..<6).map { _ in Self.word(Int(random.next() % 20_000)) }.joined(separator: " ")
+                chunk += "\(org)\t\(reporter)\t\(summary)\tAccount \(account)\t\(amount)\tevaluation\t\(day)\t\(target)\t\(target)\t\(day) 12:00:00+00\n"
                 filed += 1
             }
             return chunk
         }
         try rebuildAllAggregates()
+    }
+
+    private static let syllables = ["ka", "lo", "mi", "ten", "sor", "vu", "pra", "dex", "qui", "bel", "nor", "fi", "gat", "hu", "jes", "rom",
+                                    "zan", "wy", "cle", "to", "ub", "ish", "mar", "vol", "ent", "ap", "ix", "ode"]
+
+    /// A pronounceable pseudo-word per number, so generated text has the variety of real statements for pg_trgm.
+    static func word(_ number: Int) -> String {
+        let count = syllables.count
+        return syllables[number % count] + syllables[(number / count) % count] + syllables[(number / count / count) % count]
     }
 
     /// Recomputes every objection's aggregates of this organization from the raw reports in a few set-based statements.

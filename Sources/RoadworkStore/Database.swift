@@ -14,9 +14,9 @@ public struct Database: Sendable {
 
     /// Runs `body` in one transaction that sees only `orgID`'s rows (row-level security does the rest).
     public func tenant<T: Sendable>(_ orgID: UUID, actor: UUID? = nil, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        try await pool.transaction { connection in
-            try connection.query("SELECT set_config('roadwork.org_id', $1, true)", [orgID])
-            return try body(Store(connection: connection, orgID: orgID, actorID: actor))
+        // One round trip opens the transaction and scopes it; the id is a UUID we format, never client text.
+        try await pool.transaction(begin: "BEGIN; SET LOCAL roadwork.org_id = '\(orgID.uuidString.lowercased())'") { connection in
+            try body(Store(connection: connection, orgID: orgID, actorID: actor))
         }
     }
 

@@ -59,7 +59,9 @@ extension Store {
             """
             SELECT \(Self.objectionColumns), greatest(similarity(statement, $2), word_similarity(statement, $2)) AS score
             FROM objections
-            WHERE org_id = $1 AND status = 'open' AND (statement % $2 OR statement <% $2)
+            -- Each operator on its own so both can use the trigram index; OR-ed together the planner scans the org.
+            WHERE id IN (SELECT id FROM objections WHERE statement % $2 UNION SELECT id FROM objections WHERE statement <% $2)
+              AND org_id = $1 AND status = 'open'
             ORDER BY score DESC, report_count DESC, id LIMIT $3
             """,
             [orgID, text, limit]

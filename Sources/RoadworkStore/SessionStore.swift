@@ -67,7 +67,7 @@ extension Database {
 
     /// The person behind a session token, or nil if it is unknown, revoked, expired or their account is inactive.
     public func authenticate(token: String) async throws -> Identity? {
-        try await unscoped { connection in
+        try await pool.read { connection in
             try connection.query("SELECT * FROM roadwork_authenticate($1)", [token]).first.flatMap(Self.identity(from:))
         }
     }
