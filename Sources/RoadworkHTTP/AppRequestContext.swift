@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Hummingbird
 import RoadworkDomain
 
@@ -37,7 +38,8 @@ public struct AppRequestContext: RequestContext {
 enum JSONCoding {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
+        // Foundation's convertToSnakeCase rebuilds every key on every encode; the names are few, so convert each once.
+        encoder.keyEncodingStrategy = .custom { path in SnakeCaseKey(path.last!.stringValue) }
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
@@ -49,4 +51,25 @@ enum JSONCoding {
         decoder.dateDecodingStrategy = .iso8601
         return decoder
     }
+}
+
+/// A coding key in snake_case, converted once per distinct name and then reused.
+struct SnakeCaseKey: CodingKey {
+    private static let cache = Mutex<[String: String]>([:])
+
+    let stringValue: String
+    var intValue: Int? { nil }
+
+    init(_ name: String) {
+        if let known = Self.cache.withLock({ $0[name] }) {
+            stringValue = known
+        } else {
+            let converted = Request.snakeCase(name)
+            Self.cache.withLock { $0[name] = converted }
+            stringValue = converted
+        }
+    }
+
+    init?(stringValue: String) { self.init(stringValue) }
+    init?(intValue: Int) { nil }
 }

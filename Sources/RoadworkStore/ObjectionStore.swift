@@ -59,9 +59,8 @@ extension Store {
             """
             SELECT \(Self.objectionColumns), greatest(similarity(statement, $2), word_similarity(statement, $2)) AS score
             FROM objections
-            -- Each operator on its own so both can use the trigram index; OR-ed together the planner scans the org.
-            WHERE id IN (SELECT id FROM objections WHERE statement % $2 UNION SELECT id FROM objections WHERE statement <% $2)
-              AND org_id = $1 AND status = 'open'
+            -- Only `%` can use the trigram index on statement (`statement <% text` cannot); the score still weighs word similarity.
+            WHERE org_id = $1 AND status = 'open' AND statement % $2
             ORDER BY score DESC, report_count DESC, id LIMIT $3
             """,
             [orgID, text, limit]

@@ -15,7 +15,10 @@ struct HomePage {
                 let scoring = try store.scoring()
                 let top = try store.topFive()
                 let backlog = try store.backlog(limit: 5, scoring: scoring)
-                let trends = try store.trends(weeks: 12, today: today, topObjections: [])
+                let slow = try web.slowChanging.entry(for: identity.orgID) {
+                    (try store.trends(weeks: 12, today: today, topObjections: []), try store.emergingWalls(today: today, limit: 5))
+                }
+                let trends = slow.trends
                 let counts = Dictionary(trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })
                 let obstacles = try top.obstacles.map { item -> [String: Any] in
                     let objections = try store.objections(status: .open, obstacleID: item.id, query: nil, after: nil, limit: 5)
@@ -34,7 +37,7 @@ struct HomePage {
                 var values: [String: Any] = [
                     "opportunities": top.opportunities.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title, "rank": $0.rank ?? 0] },
                     "obstacles": obstacles,
-                    "emerging": try store.emergingWalls(today: today, limit: 5).map {
+                    "emerging": slow.emerging.map {
                         ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement, "recent": $0.accountsRecent, "before": $0.accountsBefore]
                     },
                     "backlog": backlog.map { ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement, "rank": $0.rank,

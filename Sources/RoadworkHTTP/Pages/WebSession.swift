@@ -11,6 +11,7 @@ struct Web {
 
     let database: Database
     let config: RoadworkConfig
+    let slowChanging = SlowChangingCache()
 
     /// The signed-in person from the session cookie, or a redirect to the sign-in page.
     func identity(_ request: Request) async throws -> Identity {
