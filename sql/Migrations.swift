@@ -15,6 +15,7 @@ public struct Migration: Sendable {
 public let migrations: [Migration] = [
     Migration(version: 1, name: "organizations_users_sessions", sql: text(PackageResources._001_organizations_users_sessions_sql)),
     Migration(version: 2, name: "planning", sql: text(PackageResources._002_planning_sql)),
+    Migration(version: 3, name: "read_paths", sql: text(PackageResources._003_read_paths_sql)),
 ]
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -69,8 +69,7 @@ extension Store {
         guard let row = try connection.query(
             """
             SELECT o.id, o.statement FROM objections o
-            WHERE o.org_id = $1 AND o.status = 'open' AND o.rank_key IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM content_items c WHERE c.objection_id = o.id AND c.status IN ('todo', 'in_progress', 'in_review'))
+            WHERE o.org_id = $1 AND o.status = 'open' AND o.rank_key IS NOT NULL AND o.active_content_id IS NULL
             ORDER BY o.rank_key DESC, o.last_reported_on DESC, o.id
             LIMIT 1 FOR UPDATE OF o SKIP LOCKED
             """,

@@ -126,12 +126,13 @@ def main():
         f"{stats['rps']:.0f} req/s, p50 {stats['p50_ms']:.1f} / p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors; pgbench {tps:.0f} tps → {ratio:.0%}",
         "≥ 60% of pgbench, p99 ≤ 25 ms, 0 errors", ratio >= 0.6 and stats["p99_ms"] <= 25 and stats["errors"] == 0)
 
-    stats, pulls = wrk("pull.lua", "/api/v1/backlog/next", 16, threads=16, env={"BENCH_TOKENS": ",".join(marketers)}, duration="60s")
+    stats, pulls = wrk("pull.lua", "/api/v1/backlog/next", 16, threads=16, env={"BENCH_TOKENS": ",".join(marketers)})
     duplicates = sh(["psql", "-X", "-tA", OWNER_URL, "-c",
                      "SELECT count(*) FROM (SELECT objection_id FROM content_items WHERE status IN ('todo','in_progress','in_review') GROUP BY 1 HAVING count(*) > 1) d"]).stdout.strip()
     pull_rate = pulls["pulled"] / stats["seconds"] if pulls else 0
+    note = "backlog emptied during the run, so the rate is a lower bound" if pulls["empty"] else "backlog not emptied"
     row("pull next, 16 marketers", "pulls/s, duplicates",
-        f"{pulls['pulled']} pulled, {pulls['empty']} empty answers; {pull_rate:.0f} pulls/s while pulling, p99 {stats['p99_ms']:.1f} ms; {duplicates} duplicates",
+        f"{pulls['pulled']} pulled ({note}); {pull_rate:.0f} pulls/s, p99 {stats['p99_ms']:.1f} ms; {duplicates} duplicates",
         "0 duplicates, ≥ 300 pulls/s", duplicates == "0" and pull_rate >= 300)
 
     stats, _ = wrk("mixed.lua", "/", 32, env={"BENCH_TOKEN": rep, "BENCH_MARKETER": marketers[0], "BENCH_OBJECTIONS": ",".join(objections)})
