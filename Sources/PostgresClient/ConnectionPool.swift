@@ -69,35 +69,18 @@ public final class ConnectionPool: Sendable {
     /// Runs `body` in a transaction; a connection that turns out dead at BEGIN is replaced and the call retried,
     /// so the first request after a database restart succeeds.
     public func transaction<T: Sendable>(begin: String = "BEGIN", _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        var attempts = 0
-        while true {
-            attempts += 1
-            let connection = try await acquire()
+        try await retryingBrokenConnections { connection in
             do {
-                let value = try await threads.runIfActive { () throws -> Attempt<T> in
-                    do {
-                        try connection.execute(begin)
-                    } catch let error as PostgresError where connection.isBroken {
-                        return .retry(error)
-                    }
-                    do {
-                        let value = try body(connection)
-                        try connection.execute("COMMIT")
-                        return .done(value)
-                    } catch {
-                        if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
-                        throw error
-                    }
-                }
-                release(connection)
-                switch value {
-                case .done(let result): return result
-                case .retry(let error):
-                    logger.warning("discarded a broken database connection", metadata: ["error": "\(error)"])
-                    if attempts > size { throw error }
-                }
+                try connection.execute(begin)
+            } catch let error as PostgresError where connection.isBroken {
+                return .retry(error)
+            }
+            do {
+                let value = try body(connection)
+                try connection.execute("COMMIT")
+                return .done(value)
             } catch {
-                release(connection)
+                if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
                 throw error
             }
         }
@@ -106,28 +89,34 @@ public final class ConnectionPool: Sendable {
     /// Runs one read-only statement outside a transaction (one round trip); a connection found dead is replaced
     /// and the read retried, which is safe because nothing was written.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await retryingBrokenConnections { connection in
+            do {
+                return .done(try body(connection))
+            } catch let error as PostgresError where connection.isBroken {
+                return .retry(error)
+            }
+        }
+    }
+
+    /// Lends connections to `attempt` until it finishes, replacing each one it reports dead (at most once per slot).
+    private func retryingBrokenConnections<T: Sendable>(_ attempt: @escaping @Sendable (Connection) throws -> Attempt<T>) async throws -> T {
         var attempts = 0
         while true {
             attempts += 1
             let connection = try await acquire()
+            let outcome: Attempt<T>
             do {
-                let value = try await threads.runIfActive { () throws -> Attempt<T> in
-                    do {
-                        return .done(try body(connection))
-                    } catch let error as PostgresError where connection.isBroken {
-                        return .retry(error)
-                    }
-                }
+                outcome = try await threads.runIfActive { try attempt(connection) }
                 release(connection)
-                switch value {
-                case .done(let result): return result
-                case .retry(let error):
-                    logger.warning("discarded a broken database connection", metadata: ["error": "\(error)"])
-                    if attempts > size { throw error }
-                }
             } catch {
                 release(connection)
                 throw error
+            }
+            switch outcome {
+            case .done(let result): return result
+            case .retry(let error):
+                logger.warning("discarded a broken database connection", metadata: ["error": "\(error)"])
+                if attempts > size { throw error }
             }
         }
     }
