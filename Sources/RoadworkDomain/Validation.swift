@@ -10,8 +10,11 @@ public struct FieldError: Sendable, Equatable, Codable {
 }
 
 /// Input that breaks the rules, with every bad field listed (422).
-public struct ValidationError: Error, Sendable, Equatable {
+public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertible {
     public let errors: [FieldError]
+
+    /// "email must be an email address; name must not be blank", as the command line prints it.
+    public var description: String { errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ") }
 
     public init(_ errors: [FieldError]) { self.errors = errors }
     public init(field: String, _ message: String) { self.errors = [FieldError(field: field, message: message)] }
