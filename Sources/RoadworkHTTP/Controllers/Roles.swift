@@ -1,3 +1,4 @@
+import Foundation
 import RoadworkDomain
 
 /// API.md's "who" column as role sets.
@@ -23,4 +24,3 @@ extension Page {
     static func timeKey(_ date: Date, _ id: UUID) -> [String] { [String(format: "%.6f", date.timeIntervalSince1970), id.uuidString] }
 }
 
-import Foundation
