@@ -33,7 +33,8 @@ extension KeyedDecodingContainer {
     }
 }
 
-// Absent optional fields are written as `null`, so every field of API.md is always present.
+// Absent optional fields are written as `null`, so every field of API.md is always present. The concrete overloads repeat the
+// generic one because the standard library's own concrete overloads for these types would otherwise be chosen.
 extension KeyedEncodingContainer {
     public mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
         guard let value else { return try encodeNil(forKey: key) }
