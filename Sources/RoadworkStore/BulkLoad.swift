@@ -115,11 +115,8 @@ extension Store {
                 last_reported_on = s.last_day, demand_log2 = s.demand
             FROM sums s WHERE o.id = s.objection_id
             """, [orgID, scoring.halfLifeDays, scoring.referenceDealSize])
-        try connection.query(
-            """
-            UPDATE objections o SET strategic = CASE WHEN f.status = 'top5' THEN 1 + (6 - f.rank) / 5.0 ELSE 1 END
-            FROM focus_items f WHERE o.org_id = $1 AND f.id = o.obstacle_id
-            """, [orgID])
+        try refreshStrategic(obstacleIDs: try connection.query("SELECT id FROM focus_items WHERE org_id = $1 AND kind = 'obstacle'", [orgID])
+            .rows.map { try $0.decode("id", as: UUID.self) })
         try connection.query(
             """
             UPDATE objections o SET reps = r.n FROM (SELECT objection_id, count(*) AS n FROM objection_reporters WHERE org_id = $1 GROUP BY objection_id) r

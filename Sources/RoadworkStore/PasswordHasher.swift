@@ -1,4 +1,5 @@
 import HummingbirdBcrypt
+import NIOPosix
 
 /// bcrypt password hashes; the cost is configurable so tests can sign in quickly.
 public struct PasswordHasher: Sendable {
@@ -7,6 +8,11 @@ public struct PasswordHasher: Sendable {
     public init(cost: UInt8 = 12) { self.cost = cost }
 
     public func hash(_ password: String) -> String { Bcrypt.hash(password, cost: cost) }
+
+    /// bcrypt is deliberately slow: servers hash on a worker thread, never on an event loop.
+    public func hashOffLoop(_ password: String) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { hash(password) }
+    }
 
     public func verify(_ password: String, hash: String) -> Bool { Bcrypt.verify(password, hash: hash) }
 

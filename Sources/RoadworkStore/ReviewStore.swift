@@ -59,6 +59,11 @@ extension Store {
         try connection.query("SELECT \(Self.reviewColumns) FROM joint_reviews WHERE org_id = $1 AND id = $2", [orgID, id]).first.map(review(from:))
     }
 
+    /// The organization's open review, if there is one.
+    public func openReviewIfAny() throws -> JointReview? {
+        try connection.query("SELECT \(Self.reviewColumns) FROM joint_reviews WHERE org_id = $1 AND status = 'open'", [orgID]).first.map(review(from:))
+    }
+
     /// Reviews, newest first.
     public func reviews(after cursor: (Date, UUID)?, limit: Int) throws -> [JointReview] {
         try connection.query(

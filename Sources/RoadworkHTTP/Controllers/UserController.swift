@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOPosix
 import RoadworkDomain
 import RoadworkStore
 
@@ -74,7 +73,7 @@ struct UserController {
         let identity = try context.signedIn(as: [.admin])
         let body = try await request.decodeJSON(CreateUser.self, context: context)
         let newUser = try NewUser.validate(email: body.email, name: body.name, role: body.role, password: body.password)
-        let hash = try await hashOffLoop(newUser.password)
+        let hash = try await database.passwords.hashOffLoop(newUser.password)
         let user = try await database.tenant(identity.orgID) { try $0.createUser(newUser, passwordHash: hash) }
         return try Response.json(UserResponse(user), status: .created, version: user.version,
                                  headers: [.location: "/api/v1/users/\(user.id.uuidString.lowercased())"])
@@ -87,17 +86,11 @@ struct UserController {
         let body = try await request.decodeJSON(UpdateUser.self, context: context)
         let changes = try UserChanges.validate(name: body.name, role: body.role, active: body.active, password: body.password,
                                                isSelf: id == identity.userID)
-        let hash = try await changes.password.asyncMap(hashOffLoop)
+        let hash = try await changes.password.asyncMap(database.passwords.hashOffLoop)
         let user = try await database.tenant(identity.orgID) {
             try $0.updateUser(id: id, changes: changes, passwordHash: hash, expectedVersion: expected)
         }
         return try Response.json(UserResponse(user), version: user.version)
-    }
-
-    /// bcrypt is deliberately slow: keep it off the event loop.
-    private func hashOffLoop(_ password: String) async throws -> String {
-        let passwords = database.passwords
-        return try await NIOThreadPool.singleton.runIfActive { passwords.hash(password) }
     }
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOPosix
 import RoadworkDomain
 import RoadworkStore
 
@@ -18,8 +17,7 @@ struct AdminPages {
             let form = try await web.form(request, context: context)
             do {
                 let user = try NewUser.validate(email: form["email"], name: form["name"], role: form["role"], password: form["password"])
-                let passwords = web.database.passwords
-                let hash = try await NIOThreadPool.singleton.runIfActive { passwords.hash(user.password) }
+                let hash = try await web.database.passwords.hashOffLoop(user.password)
                 _ = try await web.database.tenant(identity) { try $0.createUser(user, passwordHash: hash).id }
                 return Web.redirect("/admin", done: "User added.")
             } catch let error as ValidationError {

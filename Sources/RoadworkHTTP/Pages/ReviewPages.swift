@@ -23,7 +23,7 @@ struct ReviewPages {
                          "opportunities": review.lineup.opportunities.compactMap { titles[$0] }.enumerated().map { "\($0 + 1). \($1)" }.joined(separator: "  ")]
                     },
                 ]
-                if let open = reviews.first(where: { $0.status == .open }) {
+                if let open = try store.openReviewIfAny() {
                     let version = open.lineup.version
                     let lists = [(FocusKind.opportunity, "Top 5 Opportunities", open.lineup.opportunities), (.obstacle, "Top 5 Obstacles", open.lineup.obstacles)]
                         .map { kind, heading, ids -> [String: Any] in
@@ -76,7 +76,7 @@ struct ReviewPages {
             let form = try await web.form(request, context: context)
             guard let objectionID = form["objection_id"].flatMap(UUID.init(uuidString:)) else { return Web.redirect("/review") }
             try await web.database.tenant(identity) { store in
-                guard let open = try store.reviews(after: nil, limit: 1).first, open.status == .open,
+                guard let open = try store.openReviewIfAny(),
                       let objection = try store.objection(id: objectionID) else { return }
                 let obstacle = try store.createFocusItem(try NewFocusItem.validate(kind: "obstacle", title: objection.statement, description: nil))
                 _ = try store.updateObjection(id: objectionID, changes: try ObjectionChanges.validate(statement: nil, obstacleID: .some(obstacle.id), status: nil),
@@ -91,7 +91,7 @@ struct ReviewPages {
             let form = try await web.form(request, context: context)
             let notes = String((form["notes"] ?? "").prefix(10_000))
             try await web.database.tenant(identity) { store in
-                guard let open = try store.reviews(after: nil, limit: 1).first, open.status == .open else { return }
+                guard let open = try store.openReviewIfAny() else { return }
                 _ = try store.setLineup(reviewID: open.id, opportunities: open.lineup.opportunities, obstacles: open.lineup.obstacles,
                                         notes: notes, expectedVersion: nil)
             }
@@ -103,7 +103,7 @@ struct ReviewPages {
             guard let version = form["lineup_version"].flatMap(Int.init) else { return Web.redirect("/review") }
             do {
                 let closed = try await web.database.tenant(identity) { store -> Bool in
-                    guard let open = try store.reviews(after: nil, limit: 1).first, open.status == .open else { return false }
+                    guard let open = try store.openReviewIfAny() else { return false }
                     return try store.signOff(reviewID: open.id, role: identity.role, lineupVersion: version, scoring: try store.scoring()).status == .closed
                 }
                 return Web.redirect(closed ? "/" : "/review", done: closed ? "Both heads signed: the new Top 5 is in place." : "Signed. Waiting for the other head.")
@@ -120,7 +120,7 @@ struct ReviewPages {
         let kind = form["kind"].flatMap(FocusKind.init(rawValue:)) ?? .obstacle
         do {
             try await web.database.tenant(identity) { store in
-                guard let open = try store.reviews(after: nil, limit: 1).first, open.status == .open else { return }
+                guard let open = try store.openReviewIfAny() else { return }
                 var opportunities = open.lineup.opportunities
                 var obstacles = open.lineup.obstacles
                 if kind == .opportunity { change(&opportunities, form) } else { change(&obstacles, form) }
