@@ -16,6 +16,7 @@ public let migrations: [Migration] = [
     Migration(version: 1, name: "organizations_users_sessions", sql: text(PackageResources._001_organizations_users_sessions_sql)),
     Migration(version: 2, name: "planning", sql: text(PackageResources._002_planning_sql)),
     Migration(version: 3, name: "read_paths", sql: text(PackageResources._003_read_paths_sql)),
+    Migration(version: 4, name: "similarity_under_rls", sql: text(PackageResources._004_similarity_under_rls_sql)),
 ]
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -4,50 +4,54 @@ import RoadworkDomain
 
 /// Keeps each objection's backlog aggregates current in the transaction of every write that moves them,
 /// so reading the backlog never scans reports.
-extension Store {
-    /// Counts one report for an objection: the hot path (filing, triage), touching one account and one reporter row.
-    func countReport(objectionID: UUID, accountKey: String, day: Day, amount: Decimal?, reporterID: UUID, scoring: BacklogScoring) throws {
-        guard let objection = try connection.query(
-            "SELECT counted_since, demand_log2 FROM objections WHERE org_id = $1 AND id = $2 FOR UPDATE", [orgID, objectionID]
-        ).first else { throw DomainError.notFound("objection") }
-        try connection.query("UPDATE objections SET report_count = report_count + 1 WHERE id = $1", [objectionID])
-        let since: Day? = try objection.decode("counted_since")
-        if let since, day < since { return }
+/// The objection a report counts for, locked, with what counting needs of it.
+struct CountedObjection {
+    let id: UUID
+    let countedSince: Day?
+    let demandLog2: Double?
+}
 
+extension Store {
+    /// Counts one report for a locked objection: the hot path (filing, triage), touching one account and one reporter row
+    /// in three statements.
+    func countReport(_ objection: CountedObjection, accountKey: String, day: Day, amount: Decimal?, reporterID: UUID,
+                     scoring: BacklogScoring) throws {
+        if let since = objection.countedSince, day < since {
+            try connection.query("UPDATE objections SET report_count = report_count + 1 WHERE id = $1", [objection.id])
+            return
+        }
+        let amount = amount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0
+        // One statement reads the account's previous row and upserts both per-account and per-reporter counts.
         let previous = try connection.query(
-            "SELECT last_day, max_amount FROM objection_accounts WHERE objection_id = $1 AND account_key = $2 FOR UPDATE",
-            [objectionID, accountKey]
-        ).first
-        let oldDay: Day? = try previous?.decode("last_day")
-        let oldAmount: Double = try previous?.decode("max_amount") ?? 0
+            """
+            WITH old AS (SELECT last_day, max_amount FROM objection_accounts WHERE objection_id = $2 AND account_key = $3 FOR UPDATE),
+            account AS (
+                INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
+                VALUES ($1, $2, $3, $4, $5, 1)
+                ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, $4),
+                    max_amount = greatest(objection_accounts.max_amount, $5), reports = objection_accounts.reports + 1),
+            reporter AS (
+                INSERT INTO objection_reporters (org_id, objection_id, user_id, reports) VALUES ($1, $2, $6, 1)
+                ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + 1
+                RETURNING (xmax = 0) AS inserted)
+            SELECT (SELECT last_day FROM old) AS last_day, (SELECT max_amount FROM old) AS max_amount,
+                   (SELECT inserted FROM reporter) AS new_reporter
+            """,
+            [orgID, objection.id, accountKey, day, amount, reporterID]
+        ).first!
+        let oldDay: Day? = try previous.decode("last_day")
+        let oldAmount: Double = try previous.decode("max_amount") ?? 0
         let newDay = max(oldDay ?? day, day)
-        let newAmount = max(oldAmount, amount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0)
+        let newAmount = max(oldAmount, amount)
         let oldTerm = oldDay.map { scoring.term(lastDay: $0, amount: oldAmount) }
-        let sum = BacklogScoring.replacing(oldTerm, with: scoring.term(lastDay: newDay, amount: newAmount),
-                                           in: try objection.decode("demand_log2"))
+        let sum = BacklogScoring.replacing(oldTerm, with: scoring.term(lastDay: newDay, amount: newAmount), in: objection.demandLog2)
         try connection.query(
             """
-            INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
-            VALUES ($1, $2, $3, $4, $5, 1)
-            ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = $4, max_amount = $5, reports = objection_accounts.reports + 1
-            """,
-            [orgID, objectionID, accountKey, newDay, newAmount]
-        )
-        let newReporter = try connection.query(
-            """
-            INSERT INTO objection_reporters (org_id, objection_id, user_id, reports) VALUES ($1, $2, $3, 1)
-            ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + 1
-            RETURNING (xmax = 0) AS inserted
-            """,
-            [orgID, objectionID, reporterID]
-        ).first!.decode("inserted", as: Bool.self)
-        try connection.query(
-            """
-            UPDATE objections SET accounts = accounts + $2, reps = reps + $3, reports = reports + 1,
+            UPDATE objections SET report_count = report_count + 1, accounts = accounts + $2, reps = reps + $3, reports = reports + 1,
                 value_at_stake = value_at_stake + $4, last_reported_on = greatest(last_reported_on, $5::date), demand_log2 = $6
             WHERE id = $1
             """,
-            [objectionID, previous == nil ? 1 : 0, newReporter ? 1 : 0, newAmount - oldAmount, day, sum]
+            [objection.id, oldDay == nil ? 1 : 0, try previous.decode("new_reporter", as: Bool.self) ? 1 : 0, newAmount - oldAmount, day, sum]
         )
     }
 

@@ -11,6 +11,11 @@ public struct SimilarObjection: Sendable {
 extension Store {
     static let objectionColumns = "id, statement, obstacle_id, status, merged_into_id, report_count, version, created_at, updated_at"
 
+    /// The same columns qualified by a table alias, for joins.
+    static func objectionColumns(of alias: String) -> String {
+        objectionColumns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
+    }
+
     static func objection(from row: some RowDecoding) throws -> Objection {
         Objection(
             id: try row.decode("id"), statement: try row.decode("statement"), obstacleID: try row.decode("obstacle_id"),
@@ -55,15 +60,14 @@ extension Store {
     public func similarObjections(to text: String, limit: Int = 5) throws -> [SimilarObjection] {
         let text = String(text.prefix(500))
         guard !text.trimmed.isEmpty else { return [] }
+        // The search runs in a function owned by the schema owner: under row-level security `%` could not use the index.
         return try connection.query(
             """
-            SELECT \(Self.objectionColumns), greatest(similarity(statement, $2), word_similarity(statement, $2)) AS score
-            FROM objections
-            -- Only `%` can use the trigram index on statement (`statement <% text` cannot); the score still weighs word similarity.
-            WHERE org_id = $1 AND status = 'open' AND statement % $2
-            ORDER BY score DESC, report_count DESC, id LIMIT $3
+            SELECT \(Self.objectionColumns(of: "o")), s.score
+            FROM roadwork_similar_objections($1, $2) s JOIN objections o ON o.id = s.id
+            ORDER BY s.score DESC, o.report_count DESC, o.id
             """,
-            [orgID, text, limit]
+            [text, limit]
         ).rows.map { SimilarObjection(objection: try Self.objection(from: $0), similarity: try $0.decode("score")) }
     }
 

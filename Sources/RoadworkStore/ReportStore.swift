@@ -37,7 +37,9 @@ extension Store {
 
     /// Files a report by the current actor; one about an objection counts for it (or for what it was merged into) at once.
     public func fileReport(_ new: NewFieldReport, scoring: BacklogScoring) throws -> FieldReport {
-        let counted = try new.objectionID.map { try countedObjection(for: $0, field: "objection_id") }
+        // Lock the counted objection before the insert: the report's foreign key takes a key-share lock on it, and upgrading
+        // that lock afterwards deadlocks two reports filed for one objection at once.
+        let counted = try new.objectionID.map { try lockCountedObjection(for: $0, field: "objection_id") }
         let report = try Self.report(from: try connection.query(
             """
             INSERT INTO field_reports (org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
@@ -47,20 +49,27 @@ extension Store {
             RETURNING \(Self.reportColumns)
             """,
             [orgID, actorID, new.summary, new.account, new.dealAmount, new.stage?.rawValue, new.competitor, new.persona,
-             new.industry, new.product, new.occurredOn, new.objectionID, counted]
+             new.industry, new.product, new.occurredOn, new.objectionID, counted?.id]
         ).first!)
         if let counted {
-            try countReport(objectionID: counted, accountKey: new.account.trimmed.lowercased(), day: new.occurredOn,
+            try countReport(counted, accountKey: new.account.trimmed.lowercased(), day: new.occurredOn,
                             amount: new.dealAmount, reporterID: report.reporterID, scoring: scoring)
         }
         try audit("report.filed", "field_report", report.id, before: Nothing?.none, after: report)
         return report
     }
 
-    /// The objection a report about `id` counts for: itself, or the one it was merged into; dismissed ones still count.
-    func countedObjection(for id: UUID, field: String) throws -> UUID {
-        guard let objection = try objection(id: id) else { throw ValidationError(field: field, "no such objection in this organization") }
-        return objection.mergedIntoID ?? objection.id
+    /// The objection a report about `id` counts for — itself, or the one it was merged into; dismissed ones still count —
+    /// locked until the transaction ends so reports counted at once for it apply one after the other.
+    func lockCountedObjection(for id: UUID, field: String) throws -> CountedObjection {
+        guard let row = try connection.query(
+            """
+            SELECT t.id, t.counted_since, t.demand_log2 FROM objections o JOIN objections t ON t.id = coalesce(o.merged_into_id, o.id)
+            WHERE o.org_id = $1 AND o.id = $2 FOR NO KEY UPDATE OF t
+            """,
+            [orgID, id]
+        ).first else { throw ValidationError(field: field, "no such objection in this organization") }
+        return CountedObjection(id: try row.decode("id"), countedSince: try row.decode("counted_since"), demandLog2: try row.decode("demand_log2"))
     }
 
     public func report(id: UUID) throws -> FieldReport? {
@@ -92,21 +101,21 @@ extension Store {
         let report = try Self.report(from: before)
         let previous: UUID? = try before.decode("counted_objection_id")
         let target = try newObjection.map { try createObjection($0).id } ?? objectionID!
-        let counted = try countedObjection(for: target, field: newObjection == nil ? "objection_id" : "new_objection")
+        let counted = try lockCountedObjection(for: target, field: newObjection == nil ? "objection_id" : "new_objection")
         let row = try connection.query(
             """
             UPDATE field_reports SET objection_id = $3, counted_objection_id = $4, triaged_by = $5, triaged_at = now(), version = version + 1
             WHERE org_id = $1 AND id = $2 RETURNING \(Self.reportColumns)
             """,
-            [orgID, id, target, counted, actorID]
+            [orgID, id, target, counted.id, actorID]
         ).first!
         let after = try Self.report(from: row)
-        if previous != counted {
+        if previous != counted.id {
             if let previous {
                 try refreshAggregates(objectionID: previous, scoring: scoring)
-                try refreshAggregates(objectionID: counted, scoring: scoring)
+                try refreshAggregates(objectionID: counted.id, scoring: scoring)
             } else {
-                try countReport(objectionID: counted, accountKey: report.account.trimmed.lowercased(), day: report.occurredOn,
+                try countReport(counted, accountKey: report.account.trimmed.lowercased(), day: report.occurredOn,
                                 amount: report.dealAmount, reporterID: report.reporterID, scoring: scoring)
             }
         }

@@ -133,6 +133,38 @@ struct BacklogAggregateTests {
         }
         await database.pool.shutdown()
     }
+
+    @Test func reportsFiledAtOnceForOneObjectionAllCount() async throws {
+        // Each report's foreign key share-locks the objection; counting must not then deadlock with its twins.
+        let database = try TestDatabase.database(poolSize: 8)
+        let (org, admin) = try await TestDatabase.organization(database)
+        let today = Day.today()
+        let objection = try await database.tenant(org.id, actor: admin.id) { store in
+            try store.createObjection(try NewObjection.validate(statement: "Too expensive for a pilot", obstacleID: nil)).id
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<24 {
+                group.addTask {
+                    let report = try NewFieldReport.validate(
+                        summary: "pilot price \(index)", account: "Account \(index % 6)", dealAmount: Double(1_000 * index), stage: nil,
+                        competitor: nil, persona: nil, industry: nil, product: nil, occurredOn: nil, objectionID: objection, today: today)
+                    _ = try await database.tenant(org.id, actor: admin.id) { store in try store.fileReport(report, scoring: try store.scoring()).id }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await database.tenant(org.id) { store in
+            let scoring = try store.scoring()
+            let entry = try #require(try store.backlog(limit: 10, scoring: scoring, now: Date()).first { $0.objection.id == objection })
+            let expected = try recomputed(store, objectionID: objection, scoring: scoring, now: Date())
+            #expect(entry.breakdown.reports == 24)
+            #expect(entry.breakdown.accounts == 6)
+            #expect(abs(entry.breakdown.valueAtStake - expected.valueAtStake) < 0.01)
+            #expect(abs(entry.breakdown.demand - expected.demand) <= 1e-9 * max(1, expected.demand))
+            #expect(entry.objection.reportCount == 24)
+        }
+        await database.pool.shutdown()
+    }
 }
 
 private func random2(_ step: Int) -> Bool { step % 3 != 0 }

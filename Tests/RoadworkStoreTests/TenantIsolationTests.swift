@@ -66,4 +66,25 @@ struct TenantIsolationTests {
         } throws: { ($0 as? PostgresError)?.sqlState == .insufficientPrivilege }
         await database.pool.shutdown()
     }
+
+    @Test func theSimilarObjectionsSearchFindsOnlyTheCallersOrganization() async throws {
+        let database = try TestDatabase.database()
+        let (orgA, adminA) = try await TestDatabase.organization(database, name: "Alpha")
+        let (orgB, adminB) = try await TestDatabase.organization(database, name: "Beta")
+        let statement = "Security review blocks single sign-on rollout"
+        let mine = try await database.tenant(orgA.id, actor: adminA.id) { store in
+            try store.createObjection(try NewObjection.validate(statement: statement, obstacleID: nil)).id
+        }
+        _ = try await database.tenant(orgB.id, actor: adminB.id) { store in
+            try store.createObjection(try NewObjection.validate(statement: statement, obstacleID: nil)).id
+        }
+        let found = try await database.tenant(orgA.id) { try $0.similarObjections(to: "security review blocks sign-on").map(\.objection.id) }
+        #expect(found == [mine])
+        // The search runs as the schema owner, so it must filter by organization itself: with none set it finds nothing.
+        let unscoped = try await database.unscoped { connection in
+            try connection.query("SELECT count(*) AS n FROM roadwork_similar_objections($1, 5)", [statement]).first!.decode("n", as: Int.self)
+        }
+        #expect(unscoped == 0)
+        await database.pool.shutdown()
+    }
 }
