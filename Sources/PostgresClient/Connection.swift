@@ -6,6 +6,11 @@ public final class Connection: @unchecked Sendable {
     let handle: OpaquePointer
     /// Set when the server said the session is over (e.g. shutting down) before libpq saw the socket close.
     private var terminated = false
+    /// Statements prepared on this connection, by SQL text: each is parsed and planned once, not on every call.
+    private var prepared: [String: String] = [:]
+    private var statementsPrepared = 0
+    /// Bounds the cache should a caller ever build SQL text per call.
+    private static let preparedLimit = 512
 
     /// Connects with the connection string given to libpq untouched (URLs, multi-host, TLS, .pgpass, services).
     public init(conninfo: String) throws {
@@ -36,18 +41,41 @@ public final class Connection: @unchecked Sendable {
     /// The server's process id for this connection.
     public var backendPID: Int { Int(PQbackendPID(handle)) }
 
-    /// Runs one parameterized statement (`$1`, `$2` … placeholders) and returns its rows.
+    /// Runs one parameterized statement (`$1`, `$2` … placeholders) and returns its rows; the statement is prepared on first use.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let texts = parameters.map { $0.postgresText }
         let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
+        let name = try preparedName(sql)
         let result = cStrings.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                PQexecParams(handle, sql, Int32(texts.count), nil, values.baseAddress, nil, nil, 0)
+                if let name {
+                    PQexecPrepared(handle, name, Int32(texts.count), values.baseAddress, nil, nil, 0)
+                } else {
+                    PQexecParams(handle, sql, Int32(texts.count), nil, values.baseAddress, nil, nil, 0)
+                }
             }
         }
-        return try check(result)
+        do {
+            return try check(result)
+        } catch let error as PostgresError where error.isStaleCachedPlan {
+            // A migration changed a table under a prepared statement: the next call prepares it afresh under a new name
+            // (the transaction is aborted now, so the old one cannot be deallocated; it goes with the connection).
+            prepared[sql] = nil
+            throw error
+        }
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it now if new (nil once the cache is full).
+    private func preparedName(_ sql: String) throws -> String? {
+        if let name = prepared[sql] { return name }
+        guard statementsPrepared < Self.preparedLimit else { return nil }
+        statementsPrepared += 1
+        let name = "rw_\(statementsPrepared)"
+        _ = try check(PQprepare(handle, name, sql, 0, nil))
+        prepared[sql] = name
+        return name
     }
 
     /// Runs a trusted script of several statements with no parameters (migrations, session setup).

@@ -17,6 +17,7 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let queryCanceled = SQLState(rawValue: "57014")
     public static let adminShutdown = SQLState(rawValue: "57P01")
     public static let raiseException = SQLState(rawValue: "P0001")
+    public static let featureNotSupported = SQLState(rawValue: "0A000")
 
     /// Class 23: the statement broke a constraint of the schema.
     public var isIntegrityConstraintViolation: Bool { rawValue.hasPrefix("23") }
@@ -60,6 +61,14 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     public var sqlState: SQLState? {
         if case .server(let error) = self { return error.sqlState }
         return nil
+    }
+
+    /// The server refused a prepared statement whose tables changed shape since it was prepared.
+    var isStaleCachedPlan: Bool {
+        if case .server(let error) = self {
+            return error.sqlState == .featureNotSupported && error.message.hasPrefix("cached plan must not change result type")
+        }
+        return false
     }
 
     /// The constraint a server error names, if any.

@@ -80,6 +80,21 @@ extension Store {
         try audit("focus_item.updated", "focus_item", id, before: before, after: after)
         return after
     }
+
+    /// Bites (not retired) and published bites addressing each obstacle's objections, for its progress bar.
+    public func contentProgress(obstacleIDs: [UUID]) throws -> [UUID: (bites: Int, published: Int)] {
+        let rows = try connection.query(
+            """
+            SELECT o.obstacle_id, count(*) FILTER (WHERE c.status <> 'retired') AS bites, count(*) FILTER (WHERE c.status = 'published') AS published
+            FROM content_items c JOIN objections o ON o.id = c.objection_id
+            WHERE o.org_id = $1 AND o.obstacle_id = ANY($2::uuid[]) GROUP BY o.obstacle_id
+            """,
+            [orgID, obstacleIDs]
+        ).rows
+        return Dictionary(uniqueKeysWithValues: try rows.map {
+            (try $0.decode("obstacle_id", as: UUID.self), (bites: try $0.decode("bites", as: Int.self), published: try $0.decode("published", as: Int.self)))
+        })
+    }
 }
 
 /// Decodes a text column into one of the domain's string enums.

@@ -56,6 +56,20 @@ extension Store {
         ).rows.map(Self.objection(from:))
     }
 
+    /// The newest open objections under each of these obstacles, in one statement.
+    public func newestOpenObjections(obstacleIDs: [UUID], limit: Int) throws -> [UUID: [Objection]] {
+        let rows = try connection.query(
+            """
+            SELECT f.id AS under, \(Self.objectionColumns(of: "o")) FROM unnest($2::uuid[]) AS f(id)
+            CROSS JOIN LATERAL (SELECT * FROM objections WHERE org_id = $1 AND obstacle_id = f.id AND status = 'open'
+                                ORDER BY created_at DESC, id DESC LIMIT $3) o
+            ORDER BY o.created_at DESC, o.id DESC
+            """,
+            [orgID, obstacleIDs, limit]
+        ).rows
+        return try Dictionary(grouping: rows) { try $0.decode("under", as: UUID.self) }.mapValues { try $0.map(Self.objection(from:)) }
+    }
+
     /// Open objections that read like `text`, best first (pg_trgm word similarity).
     public func similarObjections(to text: String, limit: Int = 5) throws -> [SimilarObjection] {
         let text = String(text.prefix(500))

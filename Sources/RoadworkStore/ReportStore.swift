@@ -64,8 +64,9 @@ extension Store {
     func lockCountedObjection(for id: UUID, field: String) throws -> CountedObjection {
         guard let row = try connection.query(
             """
-            SELECT t.id, t.counted_since, t.demand_log2 FROM objections o JOIN objections t ON t.id = coalesce(o.merged_into_id, o.id)
-            WHERE o.org_id = $1 AND o.id = $2 FOR NO KEY UPDATE OF t
+            SELECT id, counted_since, demand_log2 FROM objections
+            WHERE org_id = $1 AND id = (SELECT coalesce(merged_into_id, id) FROM objections WHERE org_id = $1 AND id = $2)
+            FOR NO KEY UPDATE
             """,
             [orgID, id]
         ).first else { throw ValidationError(field: field, "no such objection in this organization") }

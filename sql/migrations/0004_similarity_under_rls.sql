@@ -4,14 +4,19 @@
 -- itself: it sees exactly the rows the policy would let through, and none when no organization is set.
 CREATE FUNCTION roadwork_similar_objections(p_text text, p_limit integer)
     RETURNS TABLE (id uuid, score double precision)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    -- PL/pgSQL keeps the query's plan between calls (a SQL function plans it on every call); ROWS 5 lets callers join
+    -- back to objections by primary key rather than hashing all of them.
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 5 SET search_path = public, pg_temp
     AS $$
+BEGIN
+    RETURN QUERY
     SELECT o.id, greatest(similarity(o.statement, p_text), word_similarity(o.statement, p_text))::double precision AS score
     FROM objections o
     WHERE o.org_id = roadwork_current_org() AND o.status = 'open' AND o.statement % p_text
     ORDER BY score DESC, o.report_count DESC, o.id
-    LIMIT p_limit
-    $$;
+    LIMIT p_limit;
+END
+$$;
 
 REVOKE ALL ON FUNCTION roadwork_similar_objections(text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION roadwork_similar_objections(text, integer) TO roadwork_app;

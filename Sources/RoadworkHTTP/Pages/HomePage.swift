@@ -11,28 +11,27 @@ struct HomePage {
         router.get("/") { request, _ in
             let identity = try await web.identity(request)
             let today = Day.today()
+            let slow = try await web.slowChanging.value(for: identity.orgID) {
+                try await web.database.tenant(identity) { store in
+                    SlowFacts(trends: try store.trends(weeks: 12, today: today, topObjections: []), emerging: try store.emergingWalls(today: today, limit: 5))
+                }
+            }
             let values = try await web.read(identity) { store -> [String: Any] in
                 let scoring = try store.scoring()
                 let top = try store.topFive()
                 let backlog = try store.backlog(limit: 5, scoring: scoring)
-                let slow = try web.slowChanging.entry(for: identity.orgID) {
-                    (try store.trends(weeks: 12, today: today, topObjections: []), try store.emergingWalls(today: today, limit: 5))
-                }
-                let trends = slow.trends
-                let counts = Dictionary(trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })
-                let obstacles = try top.obstacles.map { item -> [String: Any] in
-                    let objections = try store.objections(status: .open, obstacleID: item.id, query: nil, after: nil, limit: 5)
-                    let bites = try store.connection.query(
-                        """
-                        SELECT count(*) FILTER (WHERE c.status <> 'retired') AS bites, count(*) FILTER (WHERE c.status = 'published') AS published
-                        FROM content_items c JOIN objections o ON o.id = c.objection_id WHERE o.org_id = $1 AND o.obstacle_id = $2
-                        """, [store.orgID, item.id]).first!
-                    let all: Int = try bites.decode("bites")
-                    let published: Int = try bites.decode("published")
+                let counts = Dictionary(slow.trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })
+                let obstacleIDs = top.obstacles.map(\.id)
+                let newest = try store.newestOpenObjections(obstacleIDs: obstacleIDs, limit: 5)
+                let progress = try store.contentProgress(obstacleIDs: obstacleIDs)
+                let obstacles = top.obstacles.map { item -> [String: Any] in
+                    let (all, published) = progress[item.id] ?? (0, 0)
                     return ["id": item.id.uuidString.lowercased(), "title": item.title, "rank": item.rank ?? 0,
                             "spark": Sparkline.svg(counts[item.id] ?? [], label: "Accounts reporting per week, last 12 weeks"),
                             "bites": all, "published": published, "progress": all == 0 ? 0 : published * 100 / all,
-                            "objections": objections.map { ["id": $0.id.uuidString.lowercased(), "statement": $0.statement, "count": $0.reportCount] }]
+                            "objections": (newest[item.id] ?? []).map {
+                                ["id": $0.id.uuidString.lowercased(), "statement": $0.statement, "count": $0.reportCount]
+                            }]
                 }
                 var values: [String: Any] = [
                     "opportunities": top.opportunities.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title, "rank": $0.rank ?? 0] },
@@ -63,6 +62,12 @@ struct HomePage {
             return Web.redirect("/")
         }
     }
+}
+
+/// What the home page shows that is slow to aggregate and slow to change, kept per organization for a minute.
+struct SlowFacts: Sendable {
+    let trends: [TrendSeries]
+    let emerging: [EmergingWall]
 }
 
 /// A 12-week sparkline drawn on the server as inline SVG.

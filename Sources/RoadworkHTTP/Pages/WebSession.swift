@@ -11,7 +11,7 @@ struct Web {
 
     let database: Database
     let config: RoadworkConfig
-    let slowChanging = SlowChangingCache()
+    let slowChanging = SlowChangingCache<SlowFacts>()
 
     /// The signed-in person from the session cookie, or a redirect to the sign-in page.
     func identity(_ request: Request) async throws -> Identity {

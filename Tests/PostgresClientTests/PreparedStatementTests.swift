@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+@testable import PostgresClient
+
+@Suite("Each statement is parsed and planned once per connection")
+struct PreparedStatementTests {
+    private func preparedCount(_ connection: Connection, like text: String) throws -> Int {
+        try connection.query("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1", [text]).first!.decode("n", as: Int.self)
+    }
+
+    @Test func aRepeatedStatementIsPreparedOnceAndAnswersWithItsOwnParameters() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        let sql = "SELECT $1::int * 2 AS doubled"
+        for value in 1...5 {
+            #expect(try connection.query(sql, [value]).first!.decode("doubled", as: Int.self) == value * 2)
+        }
+        #expect(try preparedCount(connection, like: sql) == 1)
+    }
+
+    @Test func aStatementThatFailsToPrepareIsNotKeptAndTheConnectionGoesOn() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        #expect { try connection.query("SELEC $1::int", [1]) } throws: { ($0 as? PostgresError)?.sqlState == SQLState(rawValue: "42601") }
+        #expect(try preparedCount(connection, like: "SELEC $1::int") == 0)
+        #expect(try connection.query("SELECT 1 AS one").first!.decode("one", as: Int.self) == 1)
+    }
+
+    @Test func aTableThatChangesShapeFailsTheOldStatementOnceThenWorks() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        try connection.execute("CREATE TEMP TABLE shapes (a integer); INSERT INTO shapes VALUES (1)")
+        let sql = "SELECT * FROM shapes"
+        #expect(try connection.query(sql).rows.count == 1)
+        try connection.execute("ALTER TABLE shapes ADD COLUMN b integer DEFAULT 2")
+        #expect { try connection.query(sql) } throws: { ($0 as? PostgresError)?.isStaleCachedPlan == true }
+        let row = try #require(try connection.query(sql).first)
+        #expect(try row.decode("b", as: Int.self) == 2)
+    }
+}
