@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Hummingbird
 import RoadworkDomain
 
@@ -16,7 +15,7 @@ public struct AppRequestContext: RequestContext {
     /// Request bodies are small JSON documents or forms.
     public var maxUploadSize: Int { 256 * 1024 }
 
-    public var responseEncoder: JSONEncoder { JSONCoding.encoder }
+    public var responseEncoder: StreamingResponseEncoder { StreamingResponseEncoder() }
 
     /// The signed-in person; routes behind `AuthenticationMiddleware` always have one.
     public func signedIn() throws -> Identity {
@@ -34,17 +33,8 @@ public struct AppRequestContext: RequestContext {
     }
 }
 
-/// The API's JSON conventions: snake_case fields, RFC 3339 UTC times.
+/// Decodes request bodies with the API's JSON conventions: snake_case fields, RFC 3339 UTC times (JSONWriter writes them).
 enum JSONCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        // Foundation's convertToSnakeCase rebuilds every key on every encode; the names are few, so convert each once.
-        encoder.keyEncodingStrategy = .custom { path in SnakeCaseKey(path.last!.stringValue) }
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
-
     static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -53,23 +43,9 @@ enum JSONCoding {
     }
 }
 
-/// A coding key in snake_case, converted once per distinct name and then reused.
-struct SnakeCaseKey: CodingKey {
-    private static let cache = Mutex<[String: String]>([:])
-
-    let stringValue: String
-    var intValue: Int? { nil }
-
-    init(_ name: String) {
-        if let known = Self.cache.withLock({ $0[name] }) {
-            stringValue = known
-        } else {
-            let converted = Request.snakeCase(name)
-            Self.cache.withLock { $0[name] = converted }
-            stringValue = converted
-        }
+/// Answers a route that returns an Encodable value with JSONWriter's bytes.
+public struct StreamingResponseEncoder: ResponseEncoder {
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+        try Response.json(value)
     }
-
-    init?(stringValue: String) { self.init(stringValue) }
-    init?(intValue: Int) { nil }
 }

@@ -45,7 +45,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             detail: detail,
             errors: errors
         )
-        let data = try JSONCoding.encoder.encode(body)
+        let data = try JSONWriter.encode(body)
         var fields = headers
         fields[.contentType] = "application/problem+json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -92,7 +92,7 @@ extension Response {
         var headers = extra
         headers[.contentType] = "application/json; charset=utf-8"
         if let version { headers[.eTag] = "\"\(version)\"" }
-        let data = try JSONCoding.encoder.encode(value)
+        let data = try JSONWriter.encode(value)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -62,8 +62,8 @@ extension Store {
             """
             SELECT f.id AS under, \(Self.objectionColumns(of: "o")) FROM unnest($2::uuid[]) AS f(id)
             CROSS JOIN LATERAL (SELECT * FROM objections WHERE org_id = $1 AND obstacle_id = f.id AND status = 'open'
-                                ORDER BY created_at DESC, id DESC LIMIT $3) o
-            ORDER BY o.created_at DESC, o.id DESC
+                                ORDER BY created_at DESC, id LIMIT $3) o  -- the order of objections_obstacle_idx, so no sort
+            ORDER BY o.created_at DESC, o.id
             """,
             [orgID, obstacleIDs, limit]
         ).rows

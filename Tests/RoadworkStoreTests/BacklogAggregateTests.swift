@@ -155,8 +155,9 @@ struct BacklogAggregateTests {
         }
         try await database.tenant(org.id) { store in
             let scoring = try store.scoring()
-            let entry = try #require(try store.backlog(limit: 10, scoring: scoring, now: Date()).first { $0.objection.id == objection })
-            let expected = try recomputed(store, objectionID: objection, scoring: scoring, now: Date())
+            let now = Date()
+            let entry = try #require(try store.backlog(limit: 10, scoring: scoring, now: now).first { $0.objection.id == objection })
+            let expected = try recomputed(store, objectionID: objection, scoring: scoring, now: now)
             #expect(entry.breakdown.reports == 24)
             #expect(entry.breakdown.accounts == 6)
             #expect(abs(entry.breakdown.valueAtStake - expected.valueAtStake) < 0.01)

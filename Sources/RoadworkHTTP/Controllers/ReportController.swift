@@ -73,7 +73,7 @@ struct ReportController {
             let similar = try store.similarObjections(to: new.summary, limit: 5)
                 .filter { $0.objection.id != report.objectionID }
                 .map { ObjectionController.Similar(objection: $0.objection, similarity: $0.similarity) }
-            let text = String(decoding: try JSONCoding.encoder.encode(Filed(report: report, similar: similar)), as: UTF8.self)
+            let text = String(decoding: try JSONWriter.encode(Filed(report: report, similar: similar)), as: UTF8.self)
             if let key { try store.recordIdempotentResponse(key, status: 201, body: text) }
             return (201, text)
         }
