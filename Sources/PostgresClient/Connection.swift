@@ -11,6 +11,8 @@ public final class Connection: @unchecked Sendable {
     private var statementsPrepared = 0
     /// Bounds the cache should a caller ever build SQL text per call.
     private static let preparedLimit = 512
+    /// A transaction opened lazily: BEGIN and these settings go out in one pipeline with its first statement.
+    private var pendingBegin: [(name: String, value: String)]?
 
     /// Connects with the connection string given to libpq untouched (URLs, multi-host, TLS, .pgpass, services).
     public init(conninfo: String) throws {
@@ -47,6 +49,14 @@ public final class Connection: @unchecked Sendable {
         let texts = parameters.map { $0.postgresText }
         let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
+        if let settings = pendingBegin {
+            pendingBegin = nil
+            return try cStrings.withUnsafeBufferPointer { buffer in
+                try buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                    try pipelined(begin: settings, sql: sql, values: values)
+                }
+            }
+        }
         let name = try preparedName(sql)
         let result = cStrings.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
@@ -80,7 +90,89 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs a trusted script of several statements with no parameters (migrations, session setup).
     public func execute(_ script: String) throws {
+        try sendPendingBegin()
         _ = try check(PQexec(handle, script))
+    }
+
+    /// Opens a transaction with these `set_config` settings when the first statement is sent, in the same round trip.
+    public func beginLazily(settings: [(name: String, value: String)]) {
+        pendingBegin = settings
+    }
+
+    /// Forgets a lazily opened transaction that sent nothing; true when there was one (so there is nothing to commit).
+    public func discardPendingBegin() -> Bool {
+        defer { pendingBegin = nil }
+        return pendingBegin != nil
+    }
+
+    /// Sends a pending BEGIN on its own, for the paths that cannot share a pipeline (scripts, COPY).
+    func sendPendingBegin() throws {
+        guard let settings = pendingBegin else { return }
+        pendingBegin = nil
+        do {
+            _ = try check(PQexec(handle, "BEGIN"))
+        } catch let error as PostgresError where isBroken {
+            throw BrokenBeforeBegin(error: error)
+        }
+        for setting in settings { try query("SELECT set_config($1, $2, true)", [setting.name, setting.value]) }
+    }
+
+    /// BEGIN, the settings, a first-time PREPARE and `sql` in one pipeline: one round trip opens the transaction and runs it.
+    private func pipelined(begin settings: [(name: String, value: String)], sql: String,
+                           values: UnsafeBufferPointer<UnsafePointer<CChar>?>) throws -> QueryResult {
+        guard PQenterPipelineMode(handle) == 1 else { throw BrokenBeforeBegin(error: .connection(lastError)) }
+        defer { PQexitPipelineMode(handle) }
+        var sent = PQsendQueryParams(handle, "BEGIN", 0, nil, nil, nil, nil, 0) == 1
+        for setting in settings {
+            let copies: [UnsafeMutablePointer<CChar>?] = [strdup(setting.name), strdup(setting.value)]
+            defer { copies.forEach { free($0) } }
+            let parameters = copies.map { UnsafePointer($0) }
+            sent = sent && PQsendQueryParams(handle, "SELECT set_config($1, $2, true)", 2, nil, parameters, nil, nil, 0) == 1
+        }
+        var name = prepared[sql]
+        var preparing: String?
+        if name == nil && statementsPrepared < Self.preparedLimit {
+            statementsPrepared += 1
+            preparing = "rw_\(statementsPrepared)"
+            name = preparing
+            sent = sent && PQsendPrepare(handle, preparing, sql, 0, nil) == 1
+        }
+        if let name {
+            sent = sent && PQsendQueryPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0) == 1
+        } else {
+            sent = sent && PQsendQueryParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0) == 1
+        }
+        guard sent, PQpipelineSync(handle) == 1 else {
+            terminated = true
+            throw BrokenBeforeBegin(error: .connection(lastError))
+        }
+        // One result per command (each followed by a NULL), then the sync's.
+        var outcomes: [Result<QueryResult, any Error>] = []
+        for _ in 0..<(2 + settings.count + (preparing == nil ? 0 : 1)) {
+            guard let result = PQgetResult(handle) else {
+                terminated = true
+                break
+            }
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+                outcomes.append(.failure(PostgresError.connection("not run: an earlier statement in its pipeline failed")))
+            } else {
+                outcomes.append(Result { try check(result) })
+            }
+        }
+        if !terminated, let sync = PQgetResult(handle) { PQclear(sync) }
+        if let preparing, case .success = outcomes[1 + settings.count] { prepared[sql] = preparing }
+        if terminated || outcomes.count < 2 + settings.count {
+            throw BrokenBeforeBegin(error: .connection(lastError))
+        }
+        for outcome in outcomes.dropLast() { _ = try outcome.get() }
+        do {
+            return try outcomes.last!.get()
+        } catch let error as PostgresError where error.isStaleCachedPlan {
+            prepared[sql] = nil
+            throw error
+        }
     }
 
     /// Runs `body` inside BEGIN … COMMIT; any error rolls back and is rethrown.
@@ -138,6 +230,11 @@ public final class Connection: @unchecked Sendable {
         guard let message = PQerrorMessage(handle) else { return "unknown error" }
         return String(cString: message).trimmingTrailingWhitespace()
     }
+}
+
+/// The connection broke before a lazily opened transaction ran anything: the pool retries the whole body on another one.
+struct BrokenBeforeBegin: Error {
+    let error: PostgresError
 }
 
 extension String {

@@ -66,20 +66,22 @@ public final class ConnectionPool: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction; a connection that turns out dead at BEGIN is replaced and the call retried,
-    /// so the first request after a database restart succeeds.
-    public func transaction<T: Sendable>(begin: String = "BEGIN", _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+    /// Runs `body` in a transaction with these `set_config` settings; BEGIN travels with the body's first statement.
+    /// A connection that turns out dead before anything ran is replaced and the body run again, so the first request after
+    /// a database restart succeeds.
+    public func transaction<T: Sendable>(settings: [(name: String, value: String)] = [],
+                                         _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await retryingBrokenConnections { connection in
-            do {
-                try connection.execute(begin)
-            } catch let error as PostgresError where connection.isBroken {
-                return .retry(error)
-            }
+            connection.beginLazily(settings: settings)
             do {
                 let value = try body(connection)
-                try connection.execute("COMMIT")
+                // A body that sent nothing opened nothing.
+                if !connection.discardPendingBegin() { try connection.execute("COMMIT") }
                 return .done(value)
+            } catch let failure as BrokenBeforeBegin {
+                return .retry(failure.error)
             } catch {
+                _ = connection.discardPendingBegin()
                 if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
                 throw error
             }

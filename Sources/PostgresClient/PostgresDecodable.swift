@@ -4,11 +4,14 @@ import Foundation
 public protocol PostgresDecodable {
     /// Parses the server's text; nil means the text does not fit the type.
     init?(postgresText: String)
+    /// Parses the server's text straight from libpq's buffer; types that can skip making a String first override it.
+    init?(postgresBytes: UnsafeBufferPointer<UInt8>)
     /// What a NULL becomes, or nil when NULL is not allowed.
     static var postgresNull: Self? { get }
 }
 
 extension PostgresDecodable {
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) { self.init(postgresText: String(decoding: bytes, as: UTF8.self)) }
     public static var postgresNull: Self? { nil }
 }
 
@@ -18,6 +21,18 @@ extension String: PostgresDecodable {
 
 extension Int: PostgresDecodable {
     public init?(postgresText: String) { self.init(postgresText, radix: 10) }
+
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
+        let negative = bytes.first == UInt8(ascii: "-")
+        let digits = negative ? UnsafeBufferPointer(rebasing: bytes.dropFirst()) : bytes
+        guard !digits.isEmpty, digits.count <= 18 else { self.init(postgresText: String(decoding: bytes, as: UTF8.self)); return }
+        var value = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        self = negative ? -value : value
+    }
 }
 
 extension Int32: PostgresDecodable {
@@ -54,10 +69,53 @@ extension Bool: PostgresDecodable {
         default: return nil
         }
     }
+
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 1 else { return nil }
+        switch bytes[0] {
+        case UInt8(ascii: "t"): self = true
+        case UInt8(ascii: "f"): self = false
+        default: return nil
+        }
+    }
 }
 
 extension UUID: PostgresDecodable {
-    public init?(postgresText: String) { self.init(uuidString: postgresText) }
+    public init?(postgresText: String) {
+        var text = postgresText
+        guard let value = text.withUTF8({ UUID(postgresBytes: $0) }) else { return nil }
+        self = value
+    }
+
+    /// `8-4-4-4-12` hex digits, read without `UUID(uuidString:)`'s sscanf: ids are most of what a row holds.
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 36 else { return nil }
+        var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let parsed = withUnsafeMutableBytes(of: &raw) { out -> Bool in
+            var position = 0
+            for index in 0..<16 {
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    guard bytes[position] == UInt8(ascii: "-") else { return false }
+                    position += 1
+                }
+                guard let high = Self.hexValue(bytes[position]), let low = Self.hexValue(bytes[position + 1]) else { return false }
+                out[index] = high << 4 | low
+                position += 2
+            }
+            return true
+        }
+        guard parsed else { return nil }
+        self.init(uuid: raw)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
 }
 
 /// `timestamptz` (the session runs in UTC) and `date` (midnight UTC).
@@ -71,6 +129,10 @@ extension Date: PostgresDecodable {
 extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
     public init?(postgresText: String) {
         guard let value = Wrapped(postgresText: postgresText) else { return nil }
+        self = .some(value)
+    }
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = Wrapped(postgresBytes: bytes) else { return nil }
         self = .some(value)
     }
     public static var postgresNull: Self? { .some(.none) }

@@ -11,7 +11,8 @@ extension Int: PostgresEncodable { public var postgresText: String? { String(sel
 extension Int32: PostgresEncodable { public var postgresText: String? { String(self) } }
 extension Int64: PostgresEncodable { public var postgresText: String? { String(self) } }
 extension Bool: PostgresEncodable { public var postgresText: String? { self ? "t" : "f" } }
-extension UUID: PostgresEncodable { public var postgresText: String? { uuidString.lowercased() } }
+// PostgreSQL reads either case; upper case is what Foundation writes without a second pass.
+extension UUID: PostgresEncodable { public var postgresText: String? { uuidString } }
 extension Decimal: PostgresEncodable { public var postgresText: String? { description } }
 
 extension Double: PostgresEncodable {

@@ -27,6 +27,11 @@ public final class QueryResult {
     var columnCount: Int32 { PQnfields(result) }
     func isNull(_ row: Int32, _ column: Int32) -> Bool { PQgetisnull(result, row, column) == 1 }
     func text(_ row: Int32, _ column: Int32) -> String { String(cString: PQgetvalue(result, row, column)) }
+    /// The value's bytes inside the result, valid while the result lives.
+    func bytes(_ row: Int32, _ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: UnsafeRawPointer(PQgetvalue(result, row, column)).assumingMemoryBound(to: UInt8.self),
+                            count: Int(PQgetlength(result, row, column)))
+    }
 }
 
 /// One row of a result, decoded column by column into Swift types.
@@ -56,9 +61,9 @@ public struct Row {
             }
             return null
         }
-        let text = result.text(index, position)
-        guard let value = T(postgresText: text) else {
-            throw PostgresError.decoding(column: name, message: "cannot read \(T.self) from \"\(text.prefix(60))\"")
+        let value = withExtendedLifetime(result) { T(postgresBytes: result.bytes(index, position)) }
+        guard let value else {
+            throw PostgresError.decoding(column: name, message: "cannot read \(T.self) from \"\(result.text(index, position).prefix(60))\"")
         }
         return value
     }

@@ -3,19 +3,35 @@ import Foundation
 // The API writes ids in lower case, as PostgreSQL and RFC 9562 do; Foundation would write upper case.
 extension KeyedEncodingContainer {
     public mutating func encode(_ value: UUID, forKey key: Key) throws {
-        try encode(value.uuidString.lowercased(), forKey: key)
+        try encode(value.lowercasedText, forKey: key)
     }
 
     public mutating func encodeIfPresent(_ value: UUID?, forKey key: Key) throws {
-        try encode(value?.uuidString.lowercased(), forKey: key)
+        try encode(value?.lowercasedText, forKey: key)
     }
 
     public mutating func encode(_ value: UUID?, forKey key: Key) throws {
-        try encode(value?.uuidString.lowercased(), forKey: key)
+        try encode(value?.lowercasedText, forKey: key)
     }
 
     public mutating func encode(_ values: [UUID], forKey key: Key) throws {
-        try encode(values.map { $0.uuidString.lowercased() }, forKey: key)
+        try encode(values.map(\.lowercasedText), forKey: key)
+    }
+}
+
+extension UUID {
+    /// `uuidString.lowercased()` without the formatting call and the second string: ids are in every response.
+    public var lowercasedText: String {
+        withUnsafeBytes(of: uuid) { raw in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var position = 0
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 { buffer[position] = UInt8(ascii: "-"); position += 1 }
+                    for nibble in [byte >> 4, byte & 0xF] { buffer[position] = nibble < 10 ? 48 + nibble : 87 + nibble; position += 1 }
+                }
+                return position
+            }
+        }
     }
 }
 

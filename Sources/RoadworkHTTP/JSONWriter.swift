@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Synchronization
 
 /// Writes any Encodable value straight into JSON bytes with the API's conventions: snake_case keys, RFC 3339 UTC times,
 /// unescaped slashes. Foundation's JSONEncoder first builds a tree of boxed values and a coding path per key, which
@@ -27,12 +26,16 @@ final class StreamingJSONEncoder: Encoder {
     init() { bytes.reserveCapacity(4096) }
 
     func write<T: Encodable>(_ value: T) throws {
+        // Known leaf types by metatype identity first: cheaper than a dynamic cast for every value written.
+        switch ObjectIdentifier(T.self) {
+        case ObjectIdentifier(String.self): return writeString(unsafeBitCast(value, to: String.self))
+        case ObjectIdentifier(Int.self): return writeInt(unsafeBitCast(value, to: Int.self))
+        case ObjectIdentifier(Double.self): return try writeDouble(unsafeBitCast(value, to: Double.self))
+        case ObjectIdentifier(Bool.self): return bytes.append(contentsOf: (unsafeBitCast(value, to: Bool.self) ? "true" : "false").utf8)
+        case ObjectIdentifier(Date.self): return writeDate(unsafeBitCast(value, to: Date.self))
+        default: break
+        }
         switch value {
-        case let text as String: writeString(text)
-        case let number as Int: bytes.append(contentsOf: String(number).utf8)
-        case let number as Double: try writeDouble(number)
-        case let flag as Bool: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
-        case let date as Date: writeString(Self.rfc3339(date))
         case let url as URL: writeString(url.absoluteString)
         case let decimal as Decimal: bytes.append(contentsOf: decimal.description.utf8)
         case let dictionary as [String: any Encodable]:
@@ -86,8 +89,29 @@ final class StreamingJSONEncoder: Encoder {
         open[level].hasElement = true
     }
 
+    /// `"snake_key":` for a Swift property name: camelCase humps become underscores as `Request.snakeCase` does, written in place.
     func writeKey(_ name: String) {
-        bytes.append(contentsOf: Self.keyBytes(name))
+        let utf8 = name.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 && ($0 == UInt8(ascii: "_") || isalnum(Int32($0)) != 0) }) else {
+            writeString(Request.snakeCase(name))
+            bytes.append(UInt8(ascii: ":"))
+            return
+        }
+        bytes.append(UInt8(ascii: "\""))
+        var previousWasUpper = false
+        var first = true
+        for byte in utf8 {
+            let upper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
+            if upper {
+                if !first && !previousWasUpper { bytes.append(UInt8(ascii: "_")) }
+                bytes.append(byte + 32)
+            } else {
+                bytes.append(byte)
+            }
+            previousWasUpper = upper
+            first = false
+        }
+        bytes.append(contentsOf: "\":".utf8)
     }
 
     func writeNull() { bytes.append(contentsOf: "null".utf8) }
@@ -99,8 +123,16 @@ final class StreamingJSONEncoder: Encoder {
         bytes.append(contentsOf: number.description.utf8)
     }
 
+    func writeInt(_ number: Int) { bytes.append(contentsOf: String(number).utf8) }
+
     func writeString(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most text needs no escaping: copy it in one go.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
@@ -119,25 +151,20 @@ final class StreamingJSONEncoder: Encoder {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// `"snake_key":` for a Swift property name, converted once per name.
-    private static let keys = Mutex<[String: [UInt8]]>([:])
-
-    private static func keyBytes(_ name: String) -> [UInt8] {
-        if let known = keys.withLock({ $0[name] }) { return known }
-        let encoder = StreamingJSONEncoder()
-        encoder.writeString(Request.snakeCase(name))
-        let converted = encoder.bytes + [UInt8(ascii: ":")]
-        keys.withLock { $0[name] = converted }
-        return converted
-    }
-
-    /// RFC 3339 in UTC to the second, as JSONEncoder's `.iso8601` writes it.
-    static func rfc3339(_ date: Date) -> String {
+    /// A time as a quoted RFC 3339 string, digits written in place.
+    func writeDate(_ date: Date) {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        let year = Int(parts.tm_year) + 1900
+        bytes.append(UInt8(ascii: "\""))
+        for digit in [year / 1000 % 10, year / 100 % 10, year / 10 % 10, year % 10] { bytes.append(UInt8(48 + digit)) }
+        for (separator, value) in [("-", parts.tm_mon + 1), ("-", parts.tm_mday), ("T", parts.tm_hour), (":", parts.tm_min), (":", parts.tm_sec)] {
+            bytes.append(UInt8(ascii: separator.unicodeScalars.first!))
+            bytes.append(UInt8(48 + value / 10))
+            bytes.append(UInt8(48 + value % 10))
+        }
+        bytes.append(contentsOf: "Z\"".utf8)
     }
 }
 

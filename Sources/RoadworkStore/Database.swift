@@ -14,8 +14,8 @@ public struct Database: Sendable {
 
     /// Runs `body` in one transaction that sees only `orgID`'s rows (row-level security does the rest).
     public func tenant<T: Sendable>(_ orgID: UUID, actor: UUID? = nil, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        // One round trip opens the transaction and scopes it; the id is a UUID we format, never client text.
-        try await pool.transaction(begin: "BEGIN; SET LOCAL roadwork.org_id = '\(orgID.uuidString.lowercased())'") { connection in
+        // The scope travels with the transaction's first statement: one round trip opens, scopes and runs it.
+        try await pool.transaction(settings: [("roadwork.org_id", orgID.lowercasedText)]) { connection in
             try body(Store(connection: connection, orgID: orgID, actorID: actor))
         }
     }

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Glibc
 import Testing
@@ -57,10 +58,57 @@ struct ConnectionPoolTests {
 
     @Test func waitersGiveUpAfterTheAcquireTimeout() async throws {
         let pool = ConnectionPool(conninfo: try TestDatabase.url(), size: 1, acquireTimeout: .milliseconds(100))
-        async let holder: Void = pool.transaction { _ = try $0.query("SELECT pg_sleep(0.5)") }
-        try await Task.sleep(for: .milliseconds(50))
+        let holding = Flag()
+        async let holder: Void = pool.transaction { connection in
+            holding.set()
+            _ = try connection.query("SELECT pg_sleep(0.5)")
+        }
+        // Wait until the holder has the only connection, however slow the machine.
+        while !holding.isSet { try await Task.sleep(for: .milliseconds(5)) }
         await #expect(throws: PostgresError.self) { try await pool.transaction { $0.backendPID } }
         try await holder
+        await pool.shutdown()
+    }
+
+    @Test func aTransactionsSettingsReachItsFirstStatementAndEndWithIt() async throws {
+        let pool = ConnectionPool(conninfo: try TestDatabase.url(), size: 1)
+        let settings = [(name: "roadwork.probe", value: "first")]
+        // BEGIN and the setting travel in one pipeline with the first statement, whether a query or a script comes first.
+        let seen = try await pool.transaction(settings: settings) { connection -> [String] in
+            let first: String = try connection.query("SELECT current_setting('roadwork.probe') AS v").first!.decode("v")
+            let second: String = try connection.query("SELECT current_setting('roadwork.probe') AS v").first!.decode("v")
+            return [first, second]
+        }
+        #expect(seen == ["first", "first"])
+        let afterScript = try await pool.transaction(settings: [(name: "roadwork.probe", value: "script")]) { connection -> String in
+            try connection.execute("CREATE TEMP TABLE IF NOT EXISTS probe (v text); INSERT INTO probe SELECT current_setting('roadwork.probe')")
+            return try connection.query("SELECT v FROM probe").first!.decode("v")
+        }
+        #expect(afterScript == "script")
+        // SET LOCAL semantics: the next transaction on the same connection no longer sees it.
+        let later = try await pool.transaction { try $0.query("SELECT current_setting('roadwork.probe', true) AS v").first!.decode("v", as: String?.self) }
+        #expect(later == nil || later == "")
+        await pool.shutdown()
+    }
+
+    @Test func aFirstStatementThatFailsRollsBackAndLeavesTheConnectionUsable() async throws {
+        let pool = ConnectionPool(conninfo: try TestDatabase.url(), size: 1)
+        let pid = try await pool.transaction { $0.backendPID }
+        await #expect(throws: PostgresError.self) {
+            try await pool.transaction { _ = try $0.query("SELECT 1/0 AS boom") }
+        }
+        await #expect(throws: PostgresError.self) {
+            try await pool.transaction { _ = try $0.query("SELEKT nonsense") }
+        }
+        // A body that sends nothing opens nothing; the same connection goes on answering in a fresh transaction.
+        let (samePID, inTransaction) = try await pool.transaction { ($0.backendPID, $0.isInTransaction) }
+        #expect(samePID == pid)
+        #expect(!inTransaction)
+        // Both statements ran in one transaction: the pipelined BEGIN took.
+        let ids = try await pool.transaction { connection -> [Int] in
+            try (0..<2).map { _ in try connection.query("SELECT txid_current()::int8 AS id").first!.decode("id", as: Int.self) }
+        }
+        #expect(ids[0] == ids[1])
         await pool.shutdown()
     }
 
@@ -76,4 +124,11 @@ struct ConnectionPoolTests {
             return status
         }.value
     }
+}
+
+/// A flag one task sets and another polls.
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

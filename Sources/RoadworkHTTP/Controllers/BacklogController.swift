@@ -79,7 +79,7 @@ struct BacklogController {
         }
         guard let (content, objection) = pulled else { return Response(status: .noContent) }
         return try Response.json(Pulled(content: content, objection: objection), status: .created, version: content.version,
-                                 headers: [.location: "/api/v1/content/\(content.id.uuidString.lowercased())"])
+                                 headers: [.location: "/api/v1/content/\(content.id.lowercasedText)"])
     }
 
     @Sendable func emerging(request: Request, context: AppRequestContext) async throws -> Response {

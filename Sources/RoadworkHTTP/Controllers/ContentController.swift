@@ -85,7 +85,7 @@ struct ContentController {
             try store.createContent(objectionID: body.objectionId!, fields: fields, scoring: try store.scoring())
         }
         return try Response.json(item, status: .created, version: item.version,
-                                 headers: [.location: "/api/v1/content/\(item.id.uuidString.lowercased())"])
+                                 headers: [.location: "/api/v1/content/\(item.id.lowercasedText)"])
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {

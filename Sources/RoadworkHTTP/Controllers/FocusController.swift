@@ -59,7 +59,7 @@ struct FocusController {
         let body = try await request.decodeJSON(Body.self, context: context)
         let new = try NewFocusItem.validate(kind: body.kind, title: body.title, description: body.description)
         let item = try await database.tenant(identity) { try $0.createFocusItem(new) }
-        return try Response.json(item, status: .created, version: item.version, headers: [.location: "/api/v1/items/\(item.id.uuidString.lowercased())"])
+        return try Response.json(item, status: .created, version: item.version, headers: [.location: "/api/v1/items/\(item.id.lowercasedText)"])
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {

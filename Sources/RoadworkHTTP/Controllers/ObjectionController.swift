@@ -87,7 +87,7 @@ struct ObjectionController {
         let new = try NewObjection.validate(statement: body.statement, obstacleID: body.obstacleId)
         let objection = try await database.tenant(identity) { try $0.createObjection(new) }
         return try Response.json(objection, status: .created, version: objection.version,
-                                 headers: [.location: "/api/v1/objections/\(objection.id.uuidString.lowercased())"])
+                                 headers: [.location: "/api/v1/objections/\(objection.id.lowercasedText)"])
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {

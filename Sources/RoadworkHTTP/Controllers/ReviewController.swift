@@ -31,7 +31,7 @@ struct ReviewController {
         let identity = try context.signedIn(as: Roles.heads)
         let review = try await database.tenant(identity) { try $0.openReview() }
         return try Response.json(review, status: .created, version: review.version,
-                                 headers: [.location: "/api/v1/reviews/\(review.id.uuidString.lowercased())"])
+                                 headers: [.location: "/api/v1/reviews/\(review.id.lowercasedText)"])
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
@@ -126,7 +126,7 @@ struct ReviewSummary {
             if let entries {
                 for entry in entries { lines.append("\(entry.rank). \(entry.title) — \(Self.change(entry))") }
             } else {
-                for (index, id) in ids.enumerated() { lines.append("\(index + 1). \(titles[id] ?? id.uuidString.lowercased())") }
+                for (index, id) in ids.enumerated() { lines.append("\(index + 1). \(titles[id] ?? id.lowercasedText)") }
             }
         }
         if let dropped = snapshot?.dropped, !dropped.isEmpty {

@@ -76,7 +76,7 @@ struct UserController {
         let hash = try await database.passwords.hashOffLoop(newUser.password)
         let user = try await database.tenant(identity.orgID) { try $0.createUser(newUser, passwordHash: hash) }
         return try Response.json(UserResponse(user), status: .created, version: user.version,
-                                 headers: [.location: "/api/v1/users/\(user.id.uuidString.lowercased())"])
+                                 headers: [.location: "/api/v1/users/\(user.id.lowercasedText)"])
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {

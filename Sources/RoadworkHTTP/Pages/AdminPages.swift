@@ -63,7 +63,7 @@ struct AdminPages {
         }
         return web.page("admin", title: "Admin", identity: identity, request: request, values: [
             "users": users.map { user -> [String: Any] in
-                ["id": user.id.uuidString.lowercased(), "name": user.name, "email": user.email, "active": user.active,
+                ["id": user.id.lowercasedText, "name": user.name, "email": user.email, "active": user.active,
                  "roles": Role.allCases.map { ["value": $0.rawValue, "selected": $0 == user.role] as [String: Any] }]
             },
             "allRoles": Role.allCases.map(\.rawValue), "form": form, "errors": errors,

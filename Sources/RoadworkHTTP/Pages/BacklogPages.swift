@@ -19,7 +19,7 @@ struct BacklogPages {
                     // Widths split the bar by each factor's share of log(score), scaled to the top entry.
                     let parts = [max(0, log2(1 + b.demand)), log2(b.strategic), max(0, -log2(b.coverage))]
                     let scale = 100 / max(1, logTop + 1)
-                    return present(["id": entry.objection.id.uuidString.lowercased(), "statement": entry.objection.statement, "rank": entry.rank,
+                    return present(["id": entry.objection.id.lowercasedText, "statement": entry.objection.statement, "rank": entry.rank,
                             "score": String(format: "%.1f", b.score), "demand": String(format: "%.2f", b.demand),
                             "strategic": String(format: "%.1f", b.strategic), "coverage": String(format: "%.2f", b.coverage),
                             "demandWidth": Int(min(100, parts[0] * scale)), "strategicWidth": Int(min(100, parts[1] * scale)),
@@ -27,7 +27,7 @@ struct BacklogPages {
                             "accounts": b.accounts, "reps": b.reps, "reports": b.reports, "value": Int(b.valueAtStake),
                             "last": b.lastReportedOn?.description ?? "—",
                             "obstacle": entry.obstacle?.title, "obstacleRank": entry.obstacle?.rank,
-                            "content": entry.activeContent?.title, "contentID": entry.activeContent?.id.uuidString.lowercased(),
+                            "content": entry.activeContent?.title, "contentID": entry.activeContent?.id.lowercasedText,
                             "contentStatus": entry.activeContent?.status.rawValue.replacingOccurrences(of: "_", with: " "),
                             "owner": entry.activeContent?.assigneeID.flatMap { names[$0] } ?? "unassigned"])
                 }, "formats": ContentFormat.allCases.map(\.rawValue)]
@@ -42,7 +42,7 @@ struct BacklogPages {
                 try store.pullNext(format: format, title: nil, scoring: try store.scoring()).map { $0.0.id }
             }
             guard let id = pulled else { return Web.redirect("/backlog", done: "Nothing left to pull.") }
-            return Web.redirect("/content#\(id.uuidString.lowercased())", done: "It's yours: a new bite is in progress.")
+            return Web.redirect("/content#\(id.lowercasedText)", done: "It's yours: a new bite is in progress.")
         }
     }
 }

@@ -18,7 +18,7 @@ struct ContentPages {
                     if identity.role == .rep && status != .published { return nil }
                     let items = try store.contentItems(objectionID: nil, status: status, assigneeID: nil, publishedOnly: false, after: nil, limit: 100)
                     return ["key": status.rawValue, "label": label, "count": items.count, "items": try items.map { item -> [String: Any] in
-                        present(["id": item.id.uuidString.lowercased(), "title": item.title, "format": item.format.rawValue.replacingOccurrences(of: "_", with: " "),
+                        present(["id": item.id.lowercasedText, "title": item.title, "format": item.format.rawValue.replacingOccurrences(of: "_", with: " "),
                          "objection": try store.objection(id: item.objectionID)?.statement, "owner": item.assigneeID.flatMap { names[$0] },
                          "url": item.url, "canPlan": identity.role.canManagePlanning,
                          "canFeedback": identity.role == .rep && item.status == .published,
@@ -40,7 +40,7 @@ struct ContentPages {
                 _ = try await web.database.tenant(identity) { store in
                     try store.updateContent(id: id, changes: changes, expectedVersion: nil, scoring: try store.scoring()).id
                 }
-                return Web.redirect("/content#\(id.uuidString.lowercased())", done: "Moved.")
+                return Web.redirect("/content#\(id.lowercasedText)", done: "Moved.")
             } catch let error as ValidationError {
                 return Web.redirect("/content", done: "Not moved: \(error.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")).")
             } catch DomainError.conflict(let message) {

@@ -17,7 +17,7 @@ struct DetailPages {
                 let reports = try store.reports(ReportFilter(objectionID: id, reporterID: identity.role == .rep ? identity.userID : nil), after: nil, limit: 50)
                 let content = try store.contentItems(objectionID: id, status: nil, assigneeID: nil, publishedOnly: identity.role == .rep, after: nil, limit: 50)
                 return present(["statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
-                        "obstacle": obstacle?.title, "obstacleID": obstacle?.id.uuidString.lowercased(),
+                        "obstacle": obstacle?.title, "obstacleID": obstacle?.id.lowercasedText,
                         "reports": reports.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] },
                         "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },
                         "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])
@@ -33,7 +33,7 @@ struct DetailPages {
                 let objections = try store.objections(status: nil, obstacleID: id, query: nil, after: nil, limit: 50)
                 return present(["title": item.title, "kind": item.kind.rawValue, "status": item.status.rawValue, "rank": item.rank,
                         "description": item.description,
-                        "objections": objections.map { ["id": $0.id.uuidString.lowercased(), "statement": $0.statement, "count": $0.reportCount] },
+                        "objections": objections.map { ["id": $0.id.lowercasedText, "statement": $0.statement, "count": $0.reportCount] },
                         "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])
             }
             guard let values else { throw Problem.notFound("focus item") }

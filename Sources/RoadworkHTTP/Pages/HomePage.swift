@@ -26,20 +26,20 @@ struct HomePage {
                 let progress = try store.contentProgress(obstacleIDs: obstacleIDs)
                 let obstacles = top.obstacles.map { item -> [String: Any] in
                     let (all, published) = progress[item.id] ?? (0, 0)
-                    return ["id": item.id.uuidString.lowercased(), "title": item.title, "rank": item.rank ?? 0,
+                    return ["id": item.id.lowercasedText, "title": item.title, "rank": item.rank ?? 0,
                             "spark": Sparkline.svg(counts[item.id] ?? [], label: "Accounts reporting per week, last 12 weeks"),
                             "bites": all, "published": published, "progress": all == 0 ? 0 : published * 100 / all,
                             "objections": (newest[item.id] ?? []).map {
-                                ["id": $0.id.uuidString.lowercased(), "statement": $0.statement, "count": $0.reportCount]
+                                ["id": $0.id.lowercasedText, "statement": $0.statement, "count": $0.reportCount]
                             }]
                 }
                 var values: [String: Any] = [
-                    "opportunities": top.opportunities.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title, "rank": $0.rank ?? 0] },
+                    "opportunities": top.opportunities.map { ["id": $0.id.lowercasedText, "title": $0.title, "rank": $0.rank ?? 0] },
                     "obstacles": obstacles,
                     "emerging": slow.emerging.map {
-                        ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement, "recent": $0.accountsRecent, "before": $0.accountsBefore]
+                        ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement, "recent": $0.accountsRecent, "before": $0.accountsBefore]
                     },
-                    "backlog": backlog.map { ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement, "rank": $0.rank,
+                    "backlog": backlog.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement, "rank": $0.rank,
                                               "score": String(format: "%.1f", $0.breakdown.score)] },
                 ]
                 if identity.role == .rep {
@@ -48,7 +48,7 @@ struct HomePage {
                     }
                 }
                 values["notifications"] = try store.notifications(unreadOnly: true, after: nil, limit: 5).map {
-                    ["id": $0.id.uuidString.lowercased(), "message": $0.message]
+                    ["id": $0.id.lowercasedText, "message": $0.message]
                 }
                 return values.mapValues { $0 as Any }
             }

@@ -57,19 +57,19 @@ struct ReportPages {
             let values = try await web.read(identity) { store -> [String: Any] in
                 let reports = try store.reports(ReportFilter(triaged: false), after: nil, limit: 50)
                 let open = try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
-                let openRows = open.map { ["id": $0.id.uuidString.lowercased(), "statement": $0.statement] }
+                let openRows = open.map { ["id": $0.id.lowercasedText, "statement": $0.statement] }
                 return [
                     "count": reports.count,
                     "open": openRows,
                     "reports": try reports.map { report -> [String: Any] in
                         let suggested = try store.similarObjections(to: report.summary, limit: 3)
                         let suggestedIDs = Set(suggested.map(\.objection.id))
-                        return present(["id": report.id.uuidString.lowercased(), "summary": report.summary, "account": report.account,
+                        return present(["id": report.id.lowercasedText, "summary": report.summary, "account": report.account,
                                 "day": report.occurredOn.description, "amount": report.dealAmount.map { "$\($0)" } as Any,
                                 "summaryShort": String(report.summary.prefix(300)),
-                                "suggested": suggested.map { ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement,
+                                "suggested": suggested.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement,
                                                               "similarity": String(format: "%.0f%% alike", $0.similarity * 100)] },
-                                "all": open.filter { !suggestedIDs.contains($0.id) }.map { ["id": $0.id.uuidString.lowercased(), "statement": $0.statement] }])
+                                "all": open.filter { !suggestedIDs.contains($0.id) }.map { ["id": $0.id.lowercasedText, "statement": $0.statement] }])
                     },
                 ]
             }
@@ -109,8 +109,8 @@ struct ReportPages {
         all["errors"] = errors
         all["key"] = values["idempotency_key"].flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString
         all["today"] = Day.today().description
-        all["objections"] = objections.map { ["id": $0.id.uuidString.lowercased(), "statement": $0.statement,
-                                              "selected": values["objection_id"] == $0.id.uuidString.lowercased()] as [String: Any] }
+        all["objections"] = objections.map { ["id": $0.id.lowercasedText, "statement": $0.statement,
+                                              "selected": values["objection_id"] == $0.id.lowercasedText] as [String: Any] }
         all["stages"] = BuyingStage.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),
                                                     "selected": values["stage"] == $0.rawValue] as [String: Any] }
         return web.page("report_new", title: "File a report", identity: identity, request: request, values: all, status: status)

@@ -17,7 +17,7 @@ struct ReviewPages {
                 let names = Dictionary(try store.users(after: nil, limit: 500).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
                 var values: [String: Any] = [
                     "history": reviews.filter { $0.status == .closed }.map { review -> [String: Any] in
-                        ["id": review.id.uuidString.lowercased(), "day": Day(review.closedAt ?? review.openedAt).description, "status": review.status.rawValue,
+                        ["id": review.id.lowercasedText, "day": Day(review.closedAt ?? review.openedAt).description, "status": review.status.rawValue,
                          "version": review.lineup.version,
                          "obstacles": review.lineup.obstacles.compactMap { titles[$0] }.enumerated().map { "\($0 + 1). \($1)" }.joined(separator: "  "),
                          "opportunities": review.lineup.opportunities.compactMap { titles[$0] }.enumerated().map { "\($0 + 1). \($1)" }.joined(separator: "  ")]
@@ -28,16 +28,16 @@ struct ReviewPages {
                     let lists = [(FocusKind.opportunity, "Top 5 Opportunities", open.lineup.opportunities), (.obstacle, "Top 5 Obstacles", open.lineup.obstacles)]
                         .map { kind, heading, ids -> [String: Any] in
                             ["kind": kind.rawValue, "heading": heading,
-                             "entries": ids.enumerated().map { ["id": $1.uuidString.lowercased(), "title": titles[$1] ?? "?", "rank": $0 + 1, "kind": kind.rawValue] },
+                             "entries": ids.enumerated().map { ["id": $1.lowercasedText, "title": titles[$1] ?? "?", "rank": $0 + 1, "kind": kind.rawValue] },
                              "candidates": ids.count >= 5 ? [] : items.filter { $0.kind == kind && $0.status != .retired && !ids.contains($0.id) }
-                                .map { ["id": $0.id.uuidString.lowercased(), "title": $0.title] }]
+                                .map { ["id": $0.id.lowercasedText, "title": $0.title] }]
                         }
                     let covered = Set(open.lineup.obstacles)
                     let uncovered = try store.backlog(limit: 10, scoring: try store.scoring()).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
                     let signedByMe = open.signoffs.contains { $0.userID == identity.userID && $0.lineupVersion == version }
                     values["review"] = [
                         "version": version, "notes": open.notes, "lists": lists,
-                        "uncovered": open.lineup.obstacles.count >= 5 ? [] : uncovered.map { ["id": $0.objection.id.uuidString.lowercased(), "statement": $0.objection.statement] },
+                        "uncovered": open.lineup.obstacles.count >= 5 ? [] : uncovered.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement] },
                         "signoffs": open.signoffs.map { ["name": names[$0.userID] ?? "?", "role": $0.role.rawValue.replacingOccurrences(of: "_", with: " "),
                                                          "version": $0.lineupVersion, "stale": $0.lineupVersion != version] as [String: Any] },
                         "canSign": !signedByMe, "signedByMe": signedByMe,
