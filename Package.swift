@@ -26,11 +26,14 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // Gregorian day arithmetic shared by the client's timestamps and the domain's days.
+        .target(name: "CivilCalendar"),
         // A small PostgreSQL client on libpq: connections, a bounded pool, typed rows, typed errors.
         .target(
             name: "PostgresClient",
             dependencies: [
                 "CLibPQ",
+                "CivilCalendar",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -43,7 +46,7 @@ let package = Package(
             resources: [.embedInCode("migrations")]
         ),
         // The product's rules in pure Swift: roles, validation, lineup rules, scoring. No I/O.
-        .target(name: "RoadworkDomain"),
+        .target(name: "RoadworkDomain", dependencies: ["CivilCalendar"]),
         // Raw SQL per aggregate, tenant-scoped transactions, migrations runner.
         .target(
             name: "RoadworkStore",

@@ -1,3 +1,4 @@
+import CivilCalendar
 import Foundation
 
 /// Fast conversion between `Date` and PostgreSQL's ISO text in UTC, without a Calendar.
@@ -11,9 +12,9 @@ enum PostgresTime {
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
-        let (year, month, day) = civil(fromDays: days)
+        let date = CivilCalendar.date(days: Int(days))
         return String(format: "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
-                      year, month, day, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60, fraction)
+                      Int64(date.year), Int64(date.month), Int64(date.day), secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60, fraction)
     }
 
     /// Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH[:MM]]`; a bare date is midnight UTC.
@@ -36,7 +37,7 @@ enum PostgresTime {
             return true
         }
         guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2) else { return nil }
-        var seconds = days(fromYear: year, month: month, day: day) * 86_400
+        var seconds = Int64(CivilCalendar.days(year: Int(year), month: Int(month), day: Int(day))) * 86_400
         var micros: Int64 = 0
         if index < bytes.count {
             guard expect(32) || expect(84), let hour = number(2), expect(58), let minute = number(2), expect(58),
@@ -64,28 +65,5 @@ enum PostgresTime {
             guard index == bytes.count else { return nil }
         }
         return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func days(fromYear year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The date of a day count since 1970-01-01.
-    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -1,3 +1,4 @@
+import CivilCalendar
 import Foundation
 
 /// A calendar day (UTC), as reports and the backlog count time: `YYYY-MM-DD`.
@@ -16,7 +17,7 @@ public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         guard text.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
               (1...12).contains(month), (1...31).contains(day) else { return nil }
-        let number = Self.days(year: year, month: month, day: day)
+        let number = CivilCalendar.days(year: year, month: month, day: day)
         guard Day(number: number).components == (year, month, day) else { return nil }
         self.number = number
     }
@@ -40,27 +41,10 @@ public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConverti
     /// Midnight UTC of this day.
     public var date: Date { Date(timeIntervalSince1970: Double(number) * 86_400) }
 
-    /// Year, month and day in the proleptic Gregorian calendar (H. Hinnant's civil_from_days; integer arithmetic only).
+    /// Year, month and day in the proleptic Gregorian calendar, UTC.
     public var components: (Int, Int, Int) {
-        let z = number + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    /// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (days_from_civil); a day past the month's end rolls over.
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        let date = CivilCalendar.date(days: number)
+        return (date.year, date.month, date.day)
     }
 
     public init(from decoder: any Decoder) throws {
