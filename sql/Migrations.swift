@@ -18,6 +18,8 @@ public let migrations: [Migration] = [
     Migration(version: 3, name: "read_paths", sql: text(PackageResources._003_read_paths_sql)),
     Migration(version: 4, name: "similarity_under_rls", sql: text(PackageResources._004_similarity_under_rls_sql)),
     Migration(version: 5, name: "obstacle_progress", sql: text(PackageResources._005_obstacle_progress_sql)),
+    Migration(version: 6, name: "similarity_generic_plan", sql: text(PackageResources._006_similarity_generic_plan_sql)),
+    Migration(version: 7, name: "objection_statements", sql: text(PackageResources._007_objection_statements_sql)),
 ]
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

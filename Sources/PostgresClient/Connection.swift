@@ -11,8 +11,17 @@ public final class Connection: @unchecked Sendable {
     private var statementsPrepared = 0
     /// Bounds the cache should a caller ever build SQL text per call.
     private static let preparedLimit = 512
-    /// A transaction opened lazily: BEGIN and these settings go out in one pipeline with its first statement.
-    private var pendingBegin: [(name: String, value: String)]?
+    /// Statements not sent yet: a lazily opened transaction's BEGIN and settings, and writes nobody waits for.
+    /// They go out in one pipeline with the next statement whose rows are read, or with COMMIT.
+    private var pending: [Command] = []
+    /// How many of `pending` are a lazily opened transaction's BEGIN and settings (0 once they went out).
+    private var preamble = 0
+
+    /// One statement with its parameters as text.
+    struct Command {
+        let sql: String
+        let values: [String?]
+    }
 
     /// Connects with the connection string given to libpq untouched (URLs, multi-host, TLS, .pgpass, services).
     public init(conninfo: String) throws {
@@ -46,24 +55,17 @@ public final class Connection: @unchecked Sendable {
     /// Runs one parameterized statement (`$1`, `$2` … placeholders) and returns its rows; the statement is prepared on first use.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
-        let texts = parameters.map { $0.postgresText }
-        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
+        let command = Command(sql: sql, values: parameters.map(\.postgresText))
+        if !pending.isEmpty { return try sendPending(then: [command]).last! }
+        let cStrings: [UnsafeMutablePointer<CChar>?] = command.values.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
-        if let settings = pendingBegin {
-            pendingBegin = nil
-            return try cStrings.withUnsafeBufferPointer { buffer in
-                try buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                    try pipelined(begin: settings, sql: sql, values: values)
-                }
-            }
-        }
         let name = try preparedName(sql)
         let result = cStrings.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
                 if let name {
-                    PQexecPrepared(handle, name, Int32(texts.count), values.baseAddress, nil, nil, 0)
+                    PQexecPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0)
                 } else {
-                    PQexecParams(handle, sql, Int32(texts.count), nil, values.baseAddress, nil, nil, 0)
+                    PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
                 }
             }
         }
@@ -77,102 +79,137 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Runs several statements in one round trip (with anything pending) and returns each one's rows, in order.
+    /// The first failure is thrown; the statements after it did not run.
+    public func queries(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) throws -> [QueryResult] {
+        try sendPending(then: statements.map { Command(sql: $0.sql, values: $0.parameters.map(\.postgresText)) })
+    }
+
+    /// Sends `sql` with the next statement whose rows are read, or with COMMIT: for a write inside a transaction whose
+    /// answer nothing waits for. An error it raises is thrown by that later call, and rolls the transaction back as any would.
+    public func enqueue(_ sql: String, _ parameters: [any PostgresEncodable] = []) {
+        pending.append(Command(sql: sql, values: parameters.map(\.postgresText)))
+    }
+
     /// The name `sql` is prepared under on this connection, preparing it now if new (nil once the cache is full).
     private func preparedName(_ sql: String) throws -> String? {
-        if let name = prepared[sql] { return name }
-        guard statementsPrepared < Self.preparedLimit else { return nil }
-        statementsPrepared += 1
-        let name = "rw_\(statementsPrepared)"
+        let (name, isNew) = reserveName(sql)
+        guard let name, isNew else { return name }
         _ = try check(PQprepare(handle, name, sql, 0, nil))
         prepared[sql] = name
         return name
     }
 
+    /// The name `sql` is or will be prepared under, and whether it still has to be prepared (nil once the cache is full).
+    private func reserveName(_ sql: String) -> (name: String?, isNew: Bool) {
+        if let name = prepared[sql] { return (name, false) }
+        guard statementsPrepared < Self.preparedLimit else { return (nil, false) }
+        statementsPrepared += 1
+        return ("rw_\(statementsPrepared)", true)
+    }
+
     /// Runs a trusted script of several statements with no parameters (migrations, session setup).
     public func execute(_ script: String) throws {
-        try sendPendingBegin()
+        try flushPending()
         _ = try check(PQexec(handle, script))
     }
 
     /// Opens a transaction with these `set_config` settings when the first statement is sent, in the same round trip.
     public func beginLazily(settings: [(name: String, value: String)]) {
-        pendingBegin = settings
+        pending = [Command(sql: "BEGIN", values: [])]
+            + settings.map { Command(sql: "SELECT set_config($1, $2, true)", values: [$0.name, $0.value]) }
+        preamble = pending.count
     }
 
-    /// Forgets a lazily opened transaction that sent nothing; true when there was one (so there is nothing to commit).
-    public func discardPendingBegin() -> Bool {
-        defer { pendingBegin = nil }
-        return pendingBegin != nil
+    /// Commits, sending what is still pending with the COMMIT; a lazily opened transaction that sent nothing is just forgotten.
+    public func commit() throws {
+        if preamble > 0 && preamble == pending.count {
+            discardPending()
+            return
+        }
+        _ = try sendPending(then: [Command(sql: "COMMIT", values: [])])
     }
 
-    /// Sends a pending BEGIN on its own, for the paths that cannot share a pipeline (scripts, COPY).
-    func sendPendingBegin() throws {
-        guard let settings = pendingBegin else { return }
-        pendingBegin = nil
-        do {
-            _ = try check(PQexec(handle, "BEGIN"))
-        } catch let error as PostgresError where isBroken {
-            throw BrokenBeforeBegin(error: error)
-        }
-        for setting in settings { try query("SELECT set_config($1, $2, true)", [setting.name, setting.value]) }
+    /// Forgets what was not sent: the transaction is being rolled back, or never went out.
+    public func discardPending() {
+        pending = []
+        preamble = 0
     }
 
-    /// BEGIN, the settings, a first-time PREPARE and `sql` in one pipeline: one round trip opens the transaction and runs it.
-    private func pipelined(begin settings: [(name: String, value: String)], sql: String,
-                           values: UnsafeBufferPointer<UnsafePointer<CChar>?>) throws -> QueryResult {
-        guard PQenterPipelineMode(handle) == 1 else { throw BrokenBeforeBegin(error: .connection(lastError)) }
-        defer { PQexitPipelineMode(handle) }
-        var sent = PQsendQueryParams(handle, "BEGIN", 0, nil, nil, nil, nil, 0) == 1
-        for setting in settings {
-            let copies: [UnsafeMutablePointer<CChar>?] = [strdup(setting.name), strdup(setting.value)]
-            defer { copies.forEach { free($0) } }
-            let parameters = copies.map { UnsafePointer($0) }
-            sent = sent && PQsendQueryParams(handle, "SELECT set_config($1, $2, true)", 2, nil, parameters, nil, nil, 0) == 1
-        }
-        var name = prepared[sql]
-        var preparing: String?
-        if name == nil && statementsPrepared < Self.preparedLimit {
-            statementsPrepared += 1
-            preparing = "rw_\(statementsPrepared)"
-            name = preparing
-            sent = sent && PQsendPrepare(handle, preparing, sql, 0, nil) == 1
-        }
-        if let name {
-            sent = sent && PQsendQueryPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0) == 1
-        } else {
-            sent = sent && PQsendQueryParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0) == 1
-        }
-        guard sent, PQpipelineSync(handle) == 1 else {
+    /// Sends what is pending, for the paths that cannot share a pipeline (scripts, COPY).
+    func flushPending() throws {
+        if !pending.isEmpty { _ = try sendPending(then: []) }
+    }
+
+    /// The pending statements and then `commands` in one pipeline, first-time PREPAREs included; returns the rows of `commands`.
+    func sendPending(then commands: [Command]) throws -> [QueryResult] {
+        let all = pending + commands
+        let opensTransaction = preamble > 0
+        discardPending()
+        // A broken connection before COMMIT went out left nothing behind, so the pool may run the transaction again.
+        let retryable = opensTransaction && commands.last?.sql != "COMMIT"
+        func broken() -> any Error {
             terminated = true
-            throw BrokenBeforeBegin(error: .connection(lastError))
+            let error = PostgresError.connection(lastError)
+            return retryable ? BrokenBeforeBegin(error: error) : error
         }
-        // One result per command (each followed by a NULL), then the sync's.
+        guard PQenterPipelineMode(handle) == 1 else { throw broken() }
+        defer { PQexitPipelineMode(handle) }
+        var preparing: [Int: String] = [:]
+        var sent = true
+        for (index, command) in all.enumerated() {
+            // BEGIN and COMMIT are not worth a prepared statement each.
+            let (name, isNew) = command.values.isEmpty ? (nil, false) : reserveName(command.sql)
+            if let name, isNew {
+                preparing[index] = name
+                sent = sent && PQsendPrepare(handle, name, command.sql, 0, nil) == 1
+            }
+            let cStrings: [UnsafeMutablePointer<CChar>?] = command.values.map { $0.flatMap { strdup($0) } }
+            defer { cStrings.forEach { free($0) } }
+            sent = sent && cStrings.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                    if let name {
+                        PQsendQueryPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0) == 1
+                    } else {
+                        PQsendQueryParams(handle, command.sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0) == 1
+                    }
+                }
+            }
+        }
+        guard sent, PQpipelineSync(handle) == 1 else { throw broken() }
+        // Each command's result (after its PREPARE's, if any), each followed by a NULL, then the sync's.
         var outcomes: [Result<QueryResult, any Error>] = []
-        for _ in 0..<(2 + settings.count + (preparing == nil ? 0 : 1)) {
-            guard let result = PQgetResult(handle) else {
-                terminated = true
-                break
+        for index in all.indices {
+            var outcome: Result<QueryResult, any Error>?
+            for _ in 0..<(preparing[index] == nil ? 1 : 2) {
+                guard let result = PQgetResult(handle) else { throw broken() }
+                while let extra = PQgetResult(handle) { PQclear(extra) }
+                let this: Result<QueryResult, any Error>
+                if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                    PQclear(result)
+                    this = .failure(PostgresError.connection("not run: an earlier statement in its pipeline failed"))
+                } else {
+                    this = Result { try check(result) }
+                }
+                // A failed PREPARE is the command's failure; its execution then reports only that it was skipped.
+                if case .failure? = outcome {} else { outcome = this }
             }
-            while let extra = PQgetResult(handle) { PQclear(extra) }
-            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
-                PQclear(result)
-                outcomes.append(.failure(PostgresError.connection("not run: an earlier statement in its pipeline failed")))
-            } else {
-                outcomes.append(Result { try check(result) })
+            outcomes.append(outcome!)
+        }
+        if let sync = PQgetResult(handle) { PQclear(sync) } else { throw broken() }
+        if terminated { throw broken() }
+        for (index, name) in preparing {
+            if case .success = outcomes[index] { prepared[all[index].sql] = name }
+        }
+        for (index, outcome) in outcomes.enumerated() {
+            do {
+                _ = try outcome.get()
+            } catch let error as PostgresError where error.isStaleCachedPlan {
+                prepared[all[index].sql] = nil
+                throw error
             }
         }
-        if !terminated, let sync = PQgetResult(handle) { PQclear(sync) }
-        if let preparing, case .success = outcomes[1 + settings.count] { prepared[sql] = preparing }
-        if terminated || outcomes.count < 2 + settings.count {
-            throw BrokenBeforeBegin(error: .connection(lastError))
-        }
-        for outcome in outcomes.dropLast() { _ = try outcome.get() }
-        do {
-            return try outcomes.last!.get()
-        } catch let error as PostgresError where error.isStaleCachedPlan {
-            prepared[sql] = nil
-            throw error
-        }
+        return try outcomes.suffix(commands.count).map { try $0.get() }
     }
 
     /// Runs `body` inside BEGIN … COMMIT; any error rolls back and is rethrown.
@@ -180,9 +217,10 @@ public final class Connection: @unchecked Sendable {
         try execute("BEGIN")
         do {
             let value = try body(self)
-            try execute("COMMIT")
+            try commit()
             return value
         } catch {
+            discardPending()
             if !isBroken && isInTransaction { try? execute("ROLLBACK") }
             throw error
         }

@@ -75,13 +75,12 @@ public final class ConnectionPool: Sendable {
             connection.beginLazily(settings: settings)
             do {
                 let value = try body(connection)
-                // A body that sent nothing opened nothing.
-                if !connection.discardPendingBegin() { try connection.execute("COMMIT") }
+                try connection.commit()
                 return .done(value)
             } catch let failure as BrokenBeforeBegin {
                 return .retry(failure.error)
             } catch {
-                _ = connection.discardPendingBegin()
+                connection.discardPending()
                 if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
                 throw error
             }

@@ -5,7 +5,7 @@ extension Connection {
     /// `produce` is called until it returns nil; each chunk holds whole lines ending in "\n".
     @discardableResult
     public func copyIn(_ sql: String, _ produce: () throws -> String?) throws -> Int {
-        try sendPendingBegin()
+        try flushPending()
         let started = try query(sql)
         _ = started
         var failure: (any Error)?

@@ -97,7 +97,7 @@ struct DemoQuarter {
                 occurredOn: today.adding(days: -(recent ? random.int(13) : random.int(90))).description,
                 objectionID: random.unit() < 0.9 ? wall : nil, today: today)
             let rep = random.pick(reps)
-            _ = try await database.tenant(orgID, actor: rep) { store in try store.fileReport(report, scoring: try store.scoring()).id }
+            _ = try await database.tenant(orgID, actor: rep) { store in try store.fileReport(report).report.id }
         }
 
         // Content in every status, feedback on what shipped.

@@ -39,22 +39,8 @@ extension Request {
 
     /// The snake_case path of a field as the client wrote it.
     private static func path(_ keys: [any CodingKey]) -> String {
-        let path = keys.map { key in key.intValue.map(String.init) ?? snakeCase(key.stringValue) }.joined(separator: ".")
+        let path = keys.map { key in key.intValue.map(String.init) ?? JSONWriter.snakeCase(key.stringValue) }.joined(separator: ".")
         return path.isEmpty ? "body" : path
-    }
-
-    static func snakeCase(_ name: String) -> String {
-        var result = ""
-        for (index, character) in name.enumerated() {
-            if character.isUppercase {
-                let previous = index > 0 ? Array(name)[index - 1] : nil
-                if index > 0, previous?.isUppercase == false { result.append("_") }
-                result.append(contentsOf: character.lowercased())
-            } else {
-                result.append(character)
-            }
-        }
-        return result
     }
 
     private static func describe(_ type: Any.Type) -> String {

@@ -15,20 +15,13 @@ public struct AuditEvent: Sendable {
 }
 
 extension Store {
-    private static let auditEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    /// Records a change in the same transaction as the change itself.
+    /// Records a change in the same transaction as the change itself; nothing waits for it, so it goes out with the
+    /// transaction's next statement or its COMMIT.
     public func audit<B: Encodable, A: Encodable>(_ action: String, _ objectType: String, _ objectID: UUID?, before: B?, after: A?) throws {
         func text<T: Encodable>(_ value: T?) throws -> String? {
-            try value.map { String(decoding: try Self.auditEncoder.encode($0), as: UTF8.self) }
+            try value.map { String(decoding: try JSONWriter.encode($0), as: UTF8.self) }
         }
-        try connection.query(
+        connection.enqueue(
             "INSERT INTO audit_events (org_id, actor_id, action, object_type, object_id, before, after) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)",
             [orgID, actorID, action, objectType, objectID, try text(before), try text(after)]
         )

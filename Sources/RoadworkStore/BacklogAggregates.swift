@@ -11,47 +11,76 @@ struct CountedObjection {
     let demandLog2: Double?
 }
 
+/// What counting a report found: its account's row before (nil if the account is new) and whether the reporter is new.
+struct CountedRows {
+    let oldDay: Day?
+    let oldAmount: Double?
+    let newReporter: Bool?
+
+    init(_ row: Row) throws {
+        oldDay = try row.decode("old_day")
+        oldAmount = try row.decode("old_amount")
+        newReporter = try row.decode("new_reporter")
+    }
+}
+
 extension Store {
-    /// Counts one report for a locked objection: the hot path (filing, triage), touching one account and one reporter row
-    /// in three statements.
-    func countReport(_ objection: CountedObjection, accountKey: String, day: Day, amount: Decimal?, reporterID: UUID,
-                     scoring: BacklogScoring) throws {
-        if let since = objection.countedSince, day < since {
-            try connection.query("UPDATE objections SET report_count = report_count + 1 WHERE id = $1", [objection.id])
-            return
-        }
-        let amount = amount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0
-        // One statement reads the account's previous row and upserts both per-account and per-reporter counts.
-        let previous = try connection.query(
-            """
-            WITH old AS (SELECT last_day, max_amount FROM objection_accounts WHERE objection_id = $2 AND account_key = $3 FOR UPDATE),
+    /// The statement that counts one report for the locked objection that `counted` selects (id, counted_since), unless the
+    /// report predates its `counted_since`: it reads the account's row before and upserts it and the reporter's row.
+    /// Placeholders: $1 organization, $2 account key, $3 day, $4 amount, $5 reporter; `counted` uses $6 and on.
+    /// It must run as a statement after the one that locked the objection, so that its snapshot sees the rows written by
+    /// whoever held the lock before.
+    static func countingStatement(counted: String) -> String {
+        let counts = "c.counted_since IS NULL OR $3::date >= c.counted_since"
+        return """
+            WITH counted AS (\(counted)),
+            old AS (SELECT a.last_day, a.max_amount FROM objection_accounts a JOIN counted c ON a.objection_id = c.id
+                    WHERE a.account_key = $2 AND (\(counts)) FOR UPDATE OF a),
             account AS (
                 INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
-                VALUES ($1, $2, $3, $4, $5, 1)
-                ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, $4),
-                    max_amount = greatest(objection_accounts.max_amount, $5), reports = objection_accounts.reports + 1),
+                SELECT $1, c.id, $2, $3, $4::float8, 1 FROM counted c WHERE \(counts)
+                ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, EXCLUDED.last_day),
+                    max_amount = greatest(objection_accounts.max_amount, EXCLUDED.max_amount), reports = objection_accounts.reports + 1),
             reporter AS (
-                INSERT INTO objection_reporters (org_id, objection_id, user_id, reports) VALUES ($1, $2, $6, 1)
+                INSERT INTO objection_reporters (org_id, objection_id, user_id, reports)
+                SELECT $1, c.id, $5, 1 FROM counted c WHERE \(counts)
                 ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + 1
                 RETURNING (xmax = 0) AS inserted)
-            SELECT (SELECT last_day FROM old) AS last_day, (SELECT max_amount FROM old) AS max_amount,
+            SELECT (SELECT last_day FROM old) AS old_day, (SELECT max_amount FROM old) AS old_amount,
                    (SELECT inserted FROM reporter) AS new_reporter
-            """,
-            [orgID, objection.id, accountKey, day, amount, reporterID]
-        ).first!
-        let oldDay: Day? = try previous.decode("last_day")
-        let oldAmount: Double = try previous.decode("max_amount") ?? 0
-        let newDay = max(oldDay ?? day, day)
+            """
+    }
+
+    /// Counts one report for a locked objection (triage): the per-account and per-reporter rows in one statement, the
+    /// objection's totals sent with the transaction's next one.
+    func countReport(_ objection: CountedObjection, accountKey: String, day: Day, amount: Decimal?, reporterID: UUID,
+                     scoring: BacklogScoring) throws {
+        let amount = amount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0
+        let rows = try CountedRows(connection.query(
+            Self.countingStatement(counted: "SELECT $6::uuid AS id, $7::date AS counted_since"),
+            [orgID, accountKey, day, amount, reporterID, objection.id, objection.countedSince]
+        ).first!)
+        addCount(rows, to: objection, day: day, amount: amount, scoring: scoring)
+    }
+
+    /// Adds a counted report to its objection's totals and kept log-space sum; nothing waits for it, so it is enqueued.
+    func addCount(_ rows: CountedRows, to objection: CountedObjection, day: Day, amount: Double, scoring: BacklogScoring) {
+        if let since = objection.countedSince, day < since {
+            connection.enqueue("UPDATE objections SET report_count = report_count + 1 WHERE id = $1", [objection.id])
+            return
+        }
+        let oldAmount = rows.oldAmount ?? 0
+        let newDay = max(rows.oldDay ?? day, day)
         let newAmount = max(oldAmount, amount)
-        let oldTerm = oldDay.map { scoring.term(lastDay: $0, amount: oldAmount) }
+        let oldTerm = rows.oldDay.map { scoring.term(lastDay: $0, amount: oldAmount) }
         let sum = BacklogScoring.replacing(oldTerm, with: scoring.term(lastDay: newDay, amount: newAmount), in: objection.demandLog2)
-        try connection.query(
+        connection.enqueue(
             """
             UPDATE objections SET report_count = report_count + 1, accounts = accounts + $2, reps = reps + $3, reports = reports + 1,
                 value_at_stake = value_at_stake + $4, last_reported_on = greatest(last_reported_on, $5::date), demand_log2 = $6
             WHERE id = $1
             """,
-            [objection.id, oldDay == nil ? 1 : 0, try previous.decode("new_reporter", as: Bool.self) ? 1 : 0, newAmount - oldAmount, day, sum]
+            [objection.id, rows.oldDay == nil ? 1 : 0, rows.newReporter == true ? 1 : 0, newAmount - oldAmount, day, sum]
         )
     }
 

@@ -72,17 +72,24 @@ extension Store {
 
     /// Open objections that read like `text`, best first (pg_trgm word similarity).
     public func similarObjections(to text: String, limit: Int = 5) throws -> [SimilarObjection] {
+        guard let search = Self.similarSearch(text, limit: limit) else { return [] }
+        return try Self.similar(from: connection.query(search.sql, search.parameters))
+    }
+
+    /// The statement that finds objections like `text`, to run alone or in a pipeline; nil when there is no text.
+    static func similarSearch(_ text: String, limit: Int) -> (sql: String, parameters: [any PostgresEncodable])? {
         let text = String(text.prefix(500))
-        guard !text.trimmed.isEmpty else { return [] }
+        guard !text.trimmed.isEmpty else { return nil }
         // The search runs in a function owned by the schema owner: under row-level security `%` could not use the index.
-        return try connection.query(
-            """
-            SELECT \(Self.objectionColumns(of: "o")), s.score
+        return ("""
+            SELECT \(objectionColumns(of: "o")), s.score
             FROM roadwork_similar_objections($1, $2) s JOIN objections o ON o.id = s.id
             ORDER BY s.score DESC, o.report_count DESC, o.id
-            """,
-            [text, limit]
-        ).rows.map { SimilarObjection(objection: try Self.objection(from: $0), similarity: try $0.decode("score")) }
+            """, [text, limit])
+    }
+
+    static func similar(from result: QueryResult) throws -> [SimilarObjection] {
+        try result.rows.map { SimilarObjection(objection: try objection(from: $0), similarity: try $0.decode("score")) }
     }
 
     /// Changes statement, obstacle or status (dismiss/reopen); dismissing takes it off the backlog, keeping history.

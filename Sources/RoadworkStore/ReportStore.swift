@@ -2,6 +2,12 @@ import Foundation
 import PostgresClient
 import RoadworkDomain
 
+/// A report just filed, and the open objections its summary reads like.
+public struct FiledReport: Sendable {
+    public let report: FieldReport
+    public let similar: [SimilarObjection]
+}
+
 /// Filters of the reports list.
 public struct ReportFilter: Sendable {
     public var triaged: Bool?
@@ -36,27 +42,56 @@ extension Store {
     }
 
     /// Files a report by the current actor; one about an objection counts for it (or for what it was merged into) at once.
-    public func fileReport(_ new: NewFieldReport, scoring: BacklogScoring) throws -> FieldReport {
-        // Lock the counted objection before the insert: the report's foreign key takes a key-share lock on it, and upgrading
-        // that lock afterwards deadlocks two reports filed for one objection at once.
-        let counted = try new.objectionID.map { try lockCountedObjection(for: $0, field: "objection_id") }
-        let report = try Self.report(from: try connection.query(
-            """
-            INSERT INTO field_reports (org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
-                                       product, occurred_on, objection_id, counted_objection_id, triaged_by, triaged_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $12::uuid IS NULL THEN NULL ELSE $2::uuid END,
-                    CASE WHEN $12::uuid IS NULL THEN NULL ELSE now() END)
-            RETURNING \(Self.reportColumns)
+    /// Also finds up to `similarLimit` open objections other than its own that its summary reads like: all in one round trip.
+    public func fileReport(_ new: NewFieldReport, similarLimit: Int = 0) throws -> FiledReport {
+        let id = UUID()
+        let amount = new.dealAmount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0
+        // The counted objection is locked before the insert: the report's foreign key takes a key-share lock on it, and
+        // upgrading that lock afterwards deadlocks two reports filed for one objection at once. No row comes back when there
+        // is no such objection in this organization.
+        var statements: [(sql: String, parameters: [any PostgresEncodable])] = [("""
+            WITH counted AS (
+                SELECT id, counted_since, demand_log2 FROM objections
+                WHERE org_id = $1 AND id = (SELECT coalesce(merged_into_id, id) FROM objections WHERE org_id = $1 AND id = $12)
+                FOR NO KEY UPDATE),
+            filed AS (
+                INSERT INTO field_reports (id, org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
+                                           product, occurred_on, objection_id, counted_objection_id, triaged_by, triaged_at)
+                SELECT $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, c.id, CASE WHEN $12::uuid IS NULL THEN NULL ELSE $2::uuid END,
+                       CASE WHEN $12::uuid IS NULL THEN NULL ELSE now() END
+                FROM (SELECT) one LEFT JOIN counted c ON true
+                WHERE $12::uuid IS NULL OR c.id IS NOT NULL
+                RETURNING \(Self.reportColumns))
+            SELECT filed.*, c.id AS counted_id, c.counted_since, c.demand_log2, g.half_life_days, g.reference_deal_size
+            FROM filed LEFT JOIN counted c ON true JOIN organizations g ON g.id = $1
             """,
             [orgID, actorID, new.summary, new.account, new.dealAmount, new.stage?.rawValue, new.competitor, new.persona,
-             new.industry, new.product, new.occurredOn, new.objectionID, counted?.id]
-        ).first!)
-        if let counted {
-            try countReport(counted, accountKey: new.account.trimmed.lowercased(), day: new.occurredOn,
-                            amount: new.dealAmount, reporterID: report.reporterID, scoring: scoring)
+             new.industry, new.product, new.occurredOn, new.objectionID, id])]
+        if new.objectionID != nil {
+            // A statement of its own, so its snapshot is taken once the lock is held (see countingStatement).
+            statements.append((Self.countingStatement(counted: """
+                SELECT o.id, o.counted_since FROM field_reports r JOIN objections o ON o.id = r.counted_objection_id
+                WHERE r.org_id = $1 AND r.id = $6
+                """), [orgID, new.account.trimmed.lowercased(), new.occurredOn, amount, actorID, id]))
+        }
+        var similarAt: Int?
+        if similarLimit > 0, let search = Self.similarSearch(new.summary, limit: similarLimit + 1) {
+            similarAt = statements.count
+            statements.append(search)
+        }
+        let results = try connection.queries(statements)
+        guard let row = results[0].first else {
+            throw ValidationError(field: "objection_id", "no such objection in this organization")
+        }
+        let report = try Self.report(from: row)
+        if let counted: UUID = try row.decode("counted_id") {
+            let objection = CountedObjection(id: counted, countedSince: try row.decode("counted_since"), demandLog2: try row.decode("demand_log2"))
+            let scoring = BacklogScoring(halfLifeDays: try row.decode("half_life_days"), referenceDealSize: try row.decode("reference_deal_size"))
+            addCount(try CountedRows(results[1].first!), to: objection, day: new.occurredOn, amount: amount, scoring: scoring)
         }
         try audit("report.filed", "field_report", report.id, before: Nothing?.none, after: report)
-        return report
+        let similar = try similarAt.map { try Self.similar(from: results[$0]) } ?? []
+        return FiledReport(report: report, similar: Array(similar.filter { $0.objection.id != report.objectionID }.prefix(similarLimit)))
     }
 
     /// The objection a report about `id` counts for — itself, or the one it was merged into; dismissed ones still count —
@@ -162,10 +197,10 @@ extension Store {
         return .replay(status: status, body: body)
     }
 
-    /// Records the answer given for a claimed key, in the same transaction as the write it acknowledges.
-    public func recordIdempotentResponse(_ key: String, status: Int, body: String) throws {
+    /// Records the answer given for a claimed key, in the same transaction as the write it acknowledges (sent with its COMMIT).
+    public func recordIdempotentResponse(_ key: String, status: Int, body: String) {
         guard let actorID else { return }
-        try connection.query(
+        connection.enqueue(
             "UPDATE idempotency_keys SET response_status = $4, response_body = $5 WHERE org_id = $1 AND user_id = $2 AND key = $3",
             [orgID, actorID, key, status, body]
         )

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import RoadworkDomain
 import Testing
 @testable import RoadworkHTTP
@@ -9,7 +8,7 @@ struct JSONWriterTests {
     /// The encoder the API used before JSONWriter: the reference every output is compared with.
     static let reference: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .custom { path in Key(stringValue: Request.snakeCase(path.last!.stringValue)) }
+        encoder.keyEncodingStrategy = .custom { path in Key(stringValue: JSONWriter.snakeCase(path.last!.stringValue)) }
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder

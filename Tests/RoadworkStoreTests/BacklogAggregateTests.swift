@@ -62,7 +62,7 @@ struct BacklogAggregateTests {
                     dealAmount: random.next() % 3 == 0 ? nil : Double(random.next() % 200_000), stage: nil, competitor: nil, persona: nil,
                     industry: nil, product: nil, occurredOn: today.adding(days: -Int(random.next() % 90)).description,
                     objectionID: objection, today: today)
-                _ = try await database.tenant(org.id, actor: reporter) { store in try store.fileReport(report, scoring: try store.scoring()) }
+                _ = try await database.tenant(org.id, actor: reporter) { store in try store.fileReport(report) }
             } else if action < 80 {
                 let untriaged = try await database.tenant(org.id) { try $0.reports(ReportFilter(triaged: false), after: nil, limit: 1) }
                 if let report = untriaged.first {
@@ -148,7 +148,7 @@ struct BacklogAggregateTests {
                     let report = try NewFieldReport.validate(
                         summary: "pilot price \(index)", account: "Account \(index % 6)", dealAmount: Double(1_000 * index), stage: nil,
                         competitor: nil, persona: nil, industry: nil, product: nil, occurredOn: nil, objectionID: objection, today: today)
-                    _ = try await database.tenant(org.id, actor: admin.id) { store in try store.fileReport(report, scoring: try store.scoring()).id }
+                    _ = try await database.tenant(org.id, actor: admin.id) { store in try store.fileReport(report).report.id }
                 }
             }
             try await group.waitForAll()

@@ -84,7 +84,7 @@ struct ObstacleProgressTests {
             }
             let report = try NewFieldReport.validate(summary: "wall \(index)", account: "Account \(index)", dealAmount: nil, stage: nil, competitor: nil,
                                                      persona: nil, industry: nil, product: nil, occurredOn: nil, objectionID: objection, today: today)
-            _ = try await database.tenant(org.id, actor: admin.id) { store in try store.fileReport(report, scoring: try store.scoring()).id }
+            _ = try await database.tenant(org.id, actor: admin.id) { store in try store.fileReport(report).report.id }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<12 {

@@ -59,7 +59,7 @@ struct ReportController {
             objectionID: body.objectionId, today: Day.today()
         )
         // The same key with the same body (compared as canonical JSON, so key order and spacing do not matter) replays.
-        let fingerprint = Self.canonical(Data(buffer: buffer))
+        let fingerprint = key == nil ? "" : Self.canonical(Data(buffer: buffer))
         let outcome = try await database.tenant(identity) { store -> (Int, String) in
             if let key {
                 switch try store.claimIdempotencyKey(key, requestHash: fingerprint) {
@@ -69,12 +69,10 @@ struct ReportController {
                 case .fresh: break
                 }
             }
-            let report = try store.fileReport(new, scoring: try store.scoring())
-            let similar = try store.similarObjections(to: new.summary, limit: 5)
-                .filter { $0.objection.id != report.objectionID }
-                .map { ObjectionController.Similar(objection: $0.objection, similarity: $0.similarity) }
-            let text = String(decoding: try JSONWriter.encode(Filed(report: report, similar: similar)), as: UTF8.self)
-            if let key { try store.recordIdempotentResponse(key, status: 201, body: text) }
+            let filed = try store.fileReport(new, similarLimit: 5)
+            let similar = filed.similar.map { ObjectionController.Similar(objection: $0.objection, similarity: $0.similarity) }
+            let text = String(decoding: try JSONWriter.encode(Filed(report: filed.report, similar: similar)), as: UTF8.self)
+            if let key { store.recordIdempotentResponse(key, status: 201, body: text) }
             return (201, text)
         }
         return Response(status: .init(code: outcome.0), headers: [.contentType: "application/json; charset=utf-8"],

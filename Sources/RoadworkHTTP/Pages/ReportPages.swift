@@ -43,8 +43,8 @@ struct ReportPages {
                         case .fresh: break
                         }
                     }
-                    let filed = try store.fileReport(report, scoring: try store.scoring())
-                    if let key { try store.recordIdempotentResponse("form:" + key, status: 303, body: filed.id.uuidString) }
+                    let filed = try store.fileReport(report).report
+                    if let key { store.recordIdempotentResponse("form:" + key, status: 303, body: filed.id.uuidString) }
                 }
                 return Web.redirect("/", done: "Report filed. Thank you!")
             } catch let error as ValidationError {

@@ -1,14 +1,28 @@
 import Foundation
-import Hummingbird
 
 /// Writes any Encodable value straight into JSON bytes with the API's conventions: snake_case keys, RFC 3339 UTC times,
 /// unescaped slashes. Foundation's JSONEncoder first builds a tree of boxed values and a coding path per key, which
 /// was half the server's CPU on a backlog read; the output here parses to the same JSON.
-enum JSONWriter {
-    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+public enum JSONWriter {
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = StreamingJSONEncoder()
         try encoder.write(value)
         return encoder.bytes
+    }
+
+    /// A Swift property name as an API field: camelCase humps become underscores ("dealAmount" → "deal_amount").
+    public static func snakeCase(_ name: String) -> String {
+        var result = ""
+        for (index, character) in name.enumerated() {
+            if character.isUppercase {
+                let previous = index > 0 ? Array(name)[index - 1] : nil
+                if index > 0, previous?.isUppercase == false { result.append("_") }
+                result.append(contentsOf: character.lowercased())
+            } else {
+                result.append(character)
+            }
+        }
+        return result
     }
 }
 
@@ -89,11 +103,11 @@ final class StreamingJSONEncoder: Encoder {
         open[level].hasElement = true
     }
 
-    /// `"snake_key":` for a Swift property name: camelCase humps become underscores as `Request.snakeCase` does, written in place.
+    /// `"snake_key":` for a Swift property name: camelCase humps become underscores as `snakeCase` does, written in place.
     func writeKey(_ name: String) {
         let utf8 = name.utf8
         guard utf8.allSatisfy({ $0 < 0x80 && ($0 == UInt8(ascii: "_") || isalnum(Int32($0)) != 0) }) else {
-            writeString(Request.snakeCase(name))
+            writeString(JSONWriter.snakeCase(name))
             bytes.append(UInt8(ascii: ":"))
             return
         }
