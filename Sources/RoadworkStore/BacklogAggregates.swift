@@ -51,13 +51,15 @@ extension Store {
             """
     }
 
+    private static let countLockedSQL = countingStatement(counted: "SELECT $6::uuid AS id, $7::date AS counted_since")
+
     /// Counts one report for a locked objection (triage): the per-account and per-reporter rows in one statement, the
     /// objection's totals sent with the transaction's next one.
     func countReport(_ objection: CountedObjection, accountKey: String, day: Day, amount: Decimal?, reporterID: UUID,
                      scoring: BacklogScoring) throws {
         let amount = amount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0
         let rows = try CountedRows(connection.query(
-            Self.countingStatement(counted: "SELECT $6::uuid AS id, $7::date AS counted_since"),
+            Self.countLockedSQL,
             [orgID, accountKey, day, amount, reporterID, objection.id, objection.countedSince]
         ).first!)
         addCount(rows, to: objection, day: day, amount: amount, scoring: scoring)

@@ -97,7 +97,7 @@ extension Store {
                 WHERE org_id = $1 AND counted_objection_id IS NOT NULL AND occurred_on > $2::date - 28 AND occurred_on <= $2::date
                 GROUP BY counted_objection_id
             )
-            SELECT \(Self.objectionColumns(of: "o")),
+            SELECT \(Self.objectionColumnsOfO),
                    r.recent, r.before
             FROM recent r JOIN objections o ON o.id = r.id
             WHERE o.status = 'open' AND r.recent >= 2 AND (o.created_at > $2::date - 14 OR r.recent >= 2 * r.before)

@@ -11,10 +11,9 @@ public struct SimilarObjection: Sendable {
 extension Store {
     static let objectionColumns = "id, statement, obstacle_id, status, merged_into_id, report_count, version, created_at, updated_at"
 
-    /// The same columns qualified by a table alias, for joins.
-    static func objectionColumns(of alias: String) -> String {
-        objectionColumns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
-    }
+    /// The same columns qualified by the alias `o`, for joins (built once: statements are looked up by their text per call).
+    static let objectionColumnsOfO = objectionColumns.split(separator: ",")
+        .map { "o.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
 
     static func objection(from row: some RowDecoding) throws -> Objection {
         Objection(
@@ -60,7 +59,7 @@ extension Store {
     public func newestOpenObjections(obstacleIDs: [UUID], limit: Int) throws -> [UUID: [Objection]] {
         let rows = try connection.query(
             """
-            SELECT f.id AS under, \(Self.objectionColumns(of: "o")) FROM unnest($2::uuid[]) AS f(id)
+            SELECT f.id AS under, \(Self.objectionColumnsOfO) FROM unnest($2::uuid[]) AS f(id)
             CROSS JOIN LATERAL (SELECT * FROM objections WHERE org_id = $1 AND obstacle_id = f.id AND status = 'open'
                                 ORDER BY created_at DESC, id LIMIT $3) o  -- the order of objections_obstacle_idx, so no sort
             ORDER BY o.created_at DESC, o.id
@@ -80,13 +79,15 @@ extension Store {
     static func similarSearch(_ text: String, limit: Int) -> (sql: String, parameters: [any PostgresEncodable])? {
         let text = String(text.prefix(500))
         guard !text.trimmed.isEmpty else { return nil }
-        // The search runs in a function owned by the schema owner: under row-level security `%` could not use the index.
-        return ("""
-            SELECT \(objectionColumns(of: "o")), s.score
-            FROM roadwork_similar_objections($1, $2) s JOIN objections o ON o.id = s.id
-            ORDER BY s.score DESC, o.report_count DESC, o.id
-            """, [text, limit])
+        return (similarSQL, [text, limit])
     }
+
+    // The search runs in a function owned by the schema owner: under row-level security `%` could not use the index.
+    private static let similarSQL = """
+        SELECT \(objectionColumnsOfO), s.score
+        FROM roadwork_similar_objections($1, $2) s JOIN objections o ON o.id = s.id
+        ORDER BY s.score DESC, o.report_count DESC, o.id
+        """
 
     static func similar(from result: QueryResult) throws -> [SimilarObjection] {
         try result.rows.map { SimilarObjection(objection: try objection(from: $0), similarity: try $0.decode("score")) }

@@ -49,30 +49,12 @@ extension Store {
         // The counted objection is locked before the insert: the report's foreign key takes a key-share lock on it, and
         // upgrading that lock afterwards deadlocks two reports filed for one objection at once. No row comes back when there
         // is no such objection in this organization.
-        var statements: [(sql: String, parameters: [any PostgresEncodable])] = [("""
-            WITH counted AS (
-                SELECT id, counted_since, demand_log2 FROM objections
-                WHERE org_id = $1 AND id = (SELECT coalesce(merged_into_id, id) FROM objections WHERE org_id = $1 AND id = $12)
-                FOR NO KEY UPDATE),
-            filed AS (
-                INSERT INTO field_reports (id, org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
-                                           product, occurred_on, objection_id, counted_objection_id, triaged_by, triaged_at)
-                SELECT $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, c.id, CASE WHEN $12::uuid IS NULL THEN NULL ELSE $2::uuid END,
-                       CASE WHEN $12::uuid IS NULL THEN NULL ELSE now() END
-                FROM (SELECT) one LEFT JOIN counted c ON true
-                WHERE $12::uuid IS NULL OR c.id IS NOT NULL
-                RETURNING \(Self.reportColumns))
-            SELECT filed.*, c.id AS counted_id, c.counted_since, c.demand_log2, g.half_life_days, g.reference_deal_size
-            FROM filed LEFT JOIN counted c ON true JOIN organizations g ON g.id = $1
-            """,
+        var statements: [(sql: String, parameters: [any PostgresEncodable])] = [(Self.fileSQL,
             [orgID, actorID, new.summary, new.account, new.dealAmount, new.stage?.rawValue, new.competitor, new.persona,
              new.industry, new.product, new.occurredOn, new.objectionID, id])]
         if new.objectionID != nil {
             // A statement of its own, so its snapshot is taken once the lock is held (see countingStatement).
-            statements.append((Self.countingStatement(counted: """
-                SELECT o.id, o.counted_since FROM field_reports r JOIN objections o ON o.id = r.counted_objection_id
-                WHERE r.org_id = $1 AND r.id = $6
-                """), [orgID, new.account.trimmed.lowercased(), new.occurredOn, amount, actorID, id]))
+            statements.append((Self.countFiledSQL, [orgID, new.account.trimmed.lowercased(), new.occurredOn, amount, actorID, id]))
         }
         var similarAt: Int?
         if similarLimit > 0, let search = Self.similarSearch(new.summary, limit: similarLimit + 1) {
@@ -93,6 +75,28 @@ extension Store {
         let similar = try similarAt.map { try Self.similar(from: results[$0]) } ?? []
         return FiledReport(report: report, similar: Array(similar.filter { $0.objection.id != report.objectionID }.prefix(similarLimit)))
     }
+
+    private static let fileSQL = """
+        WITH counted AS (
+            SELECT id, counted_since, demand_log2 FROM objections
+            WHERE org_id = $1 AND id = (SELECT coalesce(merged_into_id, id) FROM objections WHERE org_id = $1 AND id = $12)
+            FOR NO KEY UPDATE),
+        filed AS (
+            INSERT INTO field_reports (id, org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
+                                       product, occurred_on, objection_id, counted_objection_id, triaged_by, triaged_at)
+            SELECT $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, c.id, CASE WHEN $12::uuid IS NULL THEN NULL ELSE $2::uuid END,
+                   CASE WHEN $12::uuid IS NULL THEN NULL ELSE now() END
+            FROM (SELECT) one LEFT JOIN counted c ON true
+            WHERE $12::uuid IS NULL OR c.id IS NOT NULL
+            RETURNING \(Self.reportColumns))
+        SELECT filed.*, c.id AS counted_id, c.counted_since, c.demand_log2, g.half_life_days, g.reference_deal_size
+        FROM filed LEFT JOIN counted c ON true JOIN organizations g ON g.id = $1
+        """
+
+    private static let countFiledSQL = countingStatement(counted: """
+        SELECT o.id, o.counted_since FROM field_reports r JOIN objections o ON o.id = r.counted_objection_id
+        WHERE r.org_id = $1 AND r.id = $6
+        """)
 
     /// The objection a report about `id` counts for — itself, or the one it was merged into; dismissed ones still count —
     /// locked until the transaction ends so reports counted at once for it apply one after the other.
