@@ -22,7 +22,16 @@ public final class QueryResult {
     /// The first row, if any: a missing row is a value, not an error.
     public var first: Row? { count > 0 ? Row(result: self, index: 0) : nil }
 
-    func columnIndex(_ name: String) -> Int32 { PQfnumber(result, name) }
+    /// Column positions by name, made on the first lookup: PQfnumber copies and case-folds the name and compares it with
+    /// every column on each call, and rows are decoded column by column. The first of two same-named columns wins, as there.
+    private lazy var positions: [String: Int32] = {
+        var positions = [String: Int32](minimumCapacity: Int(columnCount))
+        for index in 0..<columnCount where positions[columnName(index)] == nil { positions[columnName(index)] = index }
+        return positions
+    }()
+
+    /// A quoted or upper-case name is left to PQfnumber's rules.
+    func columnIndex(_ name: String) -> Int32 { positions[name] ?? PQfnumber(result, name) }
     func columnName(_ index: Int32) -> String { PQfname(result, index).map { String(cString: $0) } ?? "#\(index)" }
     var columnCount: Int32 { PQnfields(result) }
     func isNull(_ row: Int32, _ column: Int32) -> Bool { PQgetisnull(result, row, column) == 1 }

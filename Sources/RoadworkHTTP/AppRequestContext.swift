@@ -35,12 +35,12 @@ public struct AppRequestContext: RequestContext {
 
 /// Decodes request bodies with the API's JSON conventions: snake_case fields, RFC 3339 UTC times (JSONWriter writes them).
 enum JSONCoding {
-    static var decoder: JSONDecoder {
+    static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
         return decoder
-    }
+    }()
 }
 
 /// Answers a route that returns an Encodable value with JSONWriter's bytes.

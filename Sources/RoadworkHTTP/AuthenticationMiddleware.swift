@@ -30,12 +30,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
     /// The session token a request carries, bearer header first.
     static func token(in request: Request) -> String? {
         if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let token = parts[1].trimmingCharacters(in: .whitespaces)
-                return token.isEmpty || token.count > 200 ? nil : token
-            }
-            return nil
+            // "Bearer <token>", the scheme in any case; read as bytes, since every API request passes here.
+            var rest = Substring(header).utf8
+            let scheme = "bearer ".utf8
+            guard rest.count > scheme.count, zip(rest, scheme).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+            rest = rest.dropFirst(scheme.count)
+            while let first = rest.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { rest = rest.dropFirst() }
+            while let last = rest.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { rest = rest.dropLast() }
+            return rest.isEmpty || rest.count > 200 ? nil : String(Substring(rest))
         }
         guard let value = request.cookies[cookieName]?.value, !value.isEmpty, value.count <= 200 else { return nil }
         return value

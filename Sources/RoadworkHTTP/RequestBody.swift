@@ -12,12 +12,13 @@ extension Request {
             throw Problem(status: .contentTooLarge, detail: "The request body is larger than \(context.maxUploadSize) bytes.")
         }
         let data = Data(buffer: buffer)
-        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
-            throw Problem(status: .badRequest, detail: data.isEmpty ? "The request needs a JSON body." : "The body is not valid JSON.")
-        }
         do {
             return try JSONCoding.decoder.decode(T.self, from: data)
         } catch let error as DecodingError {
+            // Only a failure is parsed a second time, to tell malformed JSON (400) from a wrong or missing field (422).
+            guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+                throw Problem(status: .badRequest, detail: data.isEmpty ? "The request needs a JSON body." : "The body is not valid JSON.")
+            }
             throw Problem.invalid([Self.fieldError(error)])
         }
     }

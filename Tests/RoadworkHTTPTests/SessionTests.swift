@@ -26,6 +26,24 @@ struct SessionTests {
         }
     }
 
+    @Test func theBearerSchemeIsReadInAnyCaseAndBlanksAroundTheTokenAreIgnored() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let token = try await client.token(org.emails[.rep]!)
+            for header in ["Bearer \(token)", "bearer \(token)", "BEARER  \(token) "] {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: header]) { response in
+                    #expect(response.status == .ok, "\(header)")
+                }
+            }
+            for header in ["Bearer", "Bearer ", "Basic \(token)", "Bearer\(token)", "Bearer \(String(repeating: "x", count: 201))"] {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: header]) { response in
+                    #expect(response.status == .unauthorized, "\(header)")
+                }
+            }
+        }
+    }
+
     @Test func signingInGivesATokenACookieAndMe() async throws {
         let app = try TestApp()
         let org = try await app.organization()
