@@ -84,9 +84,7 @@ extension Store {
 
     // The search runs in a function owned by the schema owner: under row-level security `%` could not use the index.
     private static let similarSQL = """
-        SELECT \(objectionColumnsOfO), s.score
-        FROM roadwork_similar_objections($1, $2) s JOIN objections o ON o.id = s.id
-        ORDER BY s.score DESC, o.report_count DESC, o.id
+        SELECT \(objectionColumns), score FROM roadwork_similar_objections($1, $2) ORDER BY score DESC, report_count DESC, id
         """
 
     static func similar(from result: QueryResult) throws -> [SimilarObjection] {

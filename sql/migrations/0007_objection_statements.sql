@@ -31,17 +31,25 @@ CREATE TRIGGER objections_statement_changed AFTER UPDATE OF statement ON objecti
 INSERT INTO objection_statements (objection_id, org_id, statement) SELECT id, org_id, statement FROM objections;
 DROP INDEX objections_statement_trgm_idx;
 
--- The same search (and kept plan, migration 0006) over the copies; status and report count still come from the objection.
-CREATE OR REPLACE FUNCTION roadwork_similar_objections(p_text text, p_limit integer)
-    RETURNS TABLE (id uuid, score double precision)
+-- The same search (and kept plan, migration 0006) over the copies; it now returns the objections' columns too, so callers
+-- need not join back to objections for them.
+DROP FUNCTION roadwork_similar_objections(text, integer);
+CREATE FUNCTION roadwork_similar_objections(p_text text, p_limit integer)
+    RETURNS TABLE (id uuid, statement text, obstacle_id uuid, status text, merged_into_id uuid, report_count integer,
+                   version integer, created_at timestamptz, updated_at timestamptz, score double precision)
     LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 5 SET search_path = public, pg_temp SET plan_cache_mode = force_generic_plan
     AS $$
+#variable_conflict use_column
 BEGIN
     RETURN QUERY
-    SELECT o.id, greatest(similarity(s.statement, p_text), word_similarity(s.statement, p_text))::double precision AS score
+    SELECT o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at, o.updated_at,
+           greatest(similarity(s.statement, p_text), word_similarity(s.statement, p_text))::double precision AS score
     FROM objection_statements s JOIN objections o ON o.id = s.objection_id
     WHERE s.org_id = roadwork_current_org() AND o.status = 'open' AND s.statement % p_text
     ORDER BY score DESC, o.report_count DESC, o.id
     LIMIT p_limit;
 END
 $$;
+
+REVOKE ALL ON FUNCTION roadwork_similar_objections(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION roadwork_similar_objections(text, integer) TO roadwork_app;
