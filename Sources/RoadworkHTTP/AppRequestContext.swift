@@ -7,6 +7,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthenticationMiddleware` on routes that need a signed-in user.
     public var identity: Identity?
+    /// Set by `SessionTokenMiddleware` on routes that look their session up in their own transaction.
+    public var sessionToken: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
@@ -21,6 +23,12 @@ public struct AppRequestContext: RequestContext {
     public func signedIn() throws -> Identity {
         guard let identity else { throw Problem.unauthorized() }
         return identity
+    }
+
+    /// The session token of a route behind `SessionTokenMiddleware`.
+    public func token() throws -> String {
+        guard let sessionToken else { throw Problem.unauthorized() }
+        return sessionToken
     }
 
     /// The signed-in person, if their role is one of `roles`; otherwise 403.

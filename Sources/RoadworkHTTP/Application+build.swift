@@ -43,7 +43,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     FocusController(database: database).addRoutes(to: signedIn)
     ReviewController(database: database).addRoutes(to: signedIn)
     ObjectionController(database: database).addRoutes(to: signedIn)
-    ReportController(database: database).addRoutes(to: signedIn)
+    ReportController(database: database).addRoutes(to: signedIn, filing: api.group().add(middleware: SessionTokenMiddleware()))
     ContentController(database: database).addRoutes(to: signedIn)
     BacklogController(database: database).addRoutes(to: signedIn)
     AccountController(database: database).addRoutes(to: signedIn)

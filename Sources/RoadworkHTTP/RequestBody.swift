@@ -11,6 +11,11 @@ extension Request {
         } catch {
             throw Problem(status: .contentTooLarge, detail: "The request body is larger than \(context.maxUploadSize) bytes.")
         }
+        return try Self.decodeJSON(type, from: buffer)
+    }
+
+    /// Decodes a body already read: malformed JSON → 400; a field of the wrong type or a missing one → 422 naming it.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         let data = Data(buffer: buffer)
         do {
             return try JSONCoding.decoder.decode(T.self, from: data)

@@ -118,4 +118,33 @@ struct SessionTests {
             }
         }
     }
+
+    // Filing looks its session up inside its own transaction (one trip to the pool): the same answers as every other route.
+    @Test func filingWithoutAValidSessionIs401BeforeAnyComplaintAboutTheBodyAndFilesNothing() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let rep = try await client.token(org.emails[.rep]!)
+            let revoked = try await client.token(org.emails[.rep]!)
+            try await client.call(.delete, "/api/v1/session", token: revoked) { #expect($0.status == .noContent) }
+            let good: [String: Any] = ["summary": "A new wall", "account": "Acme"]
+            for (token, body) in [(nil, good), ("garbage", good), (revoked, good), ("garbage", ["summary": 7]), (revoked, [:])] as [(String?, [String: Any])] {
+                try await client.call(.post, "/api/v1/reports", token: token, body: body) { response in
+                    _ = try response.problemFields(status: .unauthorized)
+                }
+            }
+            // A cookie alone may not write: the CSRF header must echo the cookie, as on every other route.
+            try await client.execute(uri: "/api/v1/reports", method: .post,
+                                     headers: [.cookie: "roadwork_session=\(rep)", .contentType: "application/json"], body: json(good)) { response in
+                _ = try response.problemFields(status: .forbidden)
+            }
+            let filed = try await client.call(.get, "/api/v1/reports", token: rep) { try $0.object()["items"] as? [Any] }
+            #expect(filed?.isEmpty == true)
+            let fields = try await client.call(.post, "/api/v1/reports", token: rep, body: ["summary": 7]) {
+                try $0.problemFields(status: .unprocessableContent)
+            }
+            #expect(fields == ["summary"])
+            try await client.call(.post, "/api/v1/reports", token: rep, body: good) { #expect($0.status == .created) }
+        }
+    }
 }

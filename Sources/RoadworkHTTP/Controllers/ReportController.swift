@@ -36,33 +36,39 @@ struct ReportController {
         let newObjection: NewObjectionBody?
     }
 
-    func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.post("reports", use: create)
+    /// `filing` is behind `SessionTokenMiddleware`: filing, the hot write path, looks its session up in its own transaction.
+    func addRoutes(to api: RouterGroup<AppRequestContext>, filing: RouterGroup<AppRequestContext>) {
+        filing.post("reports", use: create)
         api.get("reports", use: list)
         api.get("reports/:id", use: show)
         api.post("reports/:id/triage", use: triage)
     }
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
-        let identity = try context.signedIn()
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let key = request.headers[.idempotencyKey]?.trimmed
-        if let key, key.isEmpty || key.count > 200 {
-            throw Problem.invalid([.init(field: "Idempotency-Key", message: "must be 1 to 200 characters")])
+        let token = try context.token()
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw Problem(status: .contentTooLarge, detail: "The request body is larger than \(context.maxUploadSize) bytes.")
         }
-        var replayable = request
-        replayable.body = .init(buffer: buffer)
-        let body = try await replayable.decodeJSON(CreateBody.self, context: context)
-        let new = try NewFieldReport.validate(
-            summary: body.summary, account: body.account, dealAmount: body.dealAmount, stage: body.stage, competitor: body.competitor,
-            persona: body.persona, industry: body.industry, product: body.product, occurredOn: body.occurredOn,
-            objectionID: body.objectionId, today: Day.today()
-        )
-        // The same key with the same body (compared as canonical JSON, so key order and spacing do not matter) replays.
-        let fingerprint = key == nil ? "" : Self.canonical(Data(buffer: buffer))
-        let outcome = try await database.tenant(identity) { store -> (Int, String) in
+        let key = request.headers[.idempotencyKey]?.trimmed
+        let today = Day.today()
+        // Everything after the session lookup runs in its transaction, so a request without a valid session gets its 401
+        // before any complaint about its body.
+        let outcome = try await database.tenant(authenticating: token) { _, store -> (Int, String) in
+            if let key, key.isEmpty || key.count > 200 {
+                throw Problem.invalid([.init(field: "Idempotency-Key", message: "must be 1 to 200 characters")])
+            }
+            let body = try Request.decodeJSON(CreateBody.self, from: buffer)
+            let new = try NewFieldReport.validate(
+                summary: body.summary, account: body.account, dealAmount: body.dealAmount, stage: body.stage, competitor: body.competitor,
+                persona: body.persona, industry: body.industry, product: body.product, occurredOn: body.occurredOn,
+                objectionID: body.objectionId, today: today
+            )
             if let key {
-                switch try store.claimIdempotencyKey(key, requestHash: fingerprint) {
+                // The same key with the same body (compared as canonical JSON, so key order and spacing do not matter) replays.
+                switch try store.claimIdempotencyKey(key, requestHash: Self.canonical(Data(buffer: buffer))) {
                 case .replay(let status, let body): return (status, body)
                 case .mismatch:
                     throw Problem.invalid([.init(field: "Idempotency-Key", message: "was already used with a different request")])
@@ -75,6 +81,7 @@ struct ReportController {
             if let key { store.recordIdempotentResponse(key, status: 201, body: text) }
             return (201, text)
         }
+        guard let outcome else { throw Problem.unauthorized() }
         return Response(status: .init(code: outcome.0), headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: outcome.1)))
     }
