@@ -38,7 +38,7 @@ extension Store {
                     WHERE a.account_key = $2 AND (\(counts)) FOR UPDATE OF a),
             account AS (
                 INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
-                SELECT $1, c.id, $2, $3, $4::float8, 1 FROM counted c WHERE \(counts)
+                SELECT $1, c.id, $2, $3, $4::numeric, 1 FROM counted c WHERE \(counts)
                 ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, EXCLUDED.last_day),
                     max_amount = greatest(objection_accounts.max_amount, EXCLUDED.max_amount), reports = objection_accounts.reports + 1),
             reporter AS (
