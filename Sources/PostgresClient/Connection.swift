@@ -57,16 +57,12 @@ public final class Connection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let command = Command(sql: sql, values: parameters.map(\.postgresText))
         if !pending.isEmpty { return try sendPending(then: [command]).last! }
-        let cStrings: [UnsafeMutablePointer<CChar>?] = command.values.map { $0.flatMap { strdup($0) } }
-        defer { cStrings.forEach { free($0) } }
         let name = try preparedName(sql)
-        let result = cStrings.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                if let name {
-                    PQexecPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0)
-                } else {
-                    PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
-                }
+        let result = Self.withCStrings(command.values) { values -> OpaquePointer? in
+            if let name {
+                PQexecPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0)
+            } else {
+                PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
             }
         }
         do {
@@ -164,15 +160,11 @@ public final class Connection: @unchecked Sendable {
                 preparing[index] = name
                 sent = sent && PQsendPrepare(handle, name, command.sql, 0, nil) == 1
             }
-            let cStrings: [UnsafeMutablePointer<CChar>?] = command.values.map { $0.flatMap { strdup($0) } }
-            defer { cStrings.forEach { free($0) } }
-            sent = sent && cStrings.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                    if let name {
-                        PQsendQueryPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0) == 1
-                    } else {
-                        PQsendQueryParams(handle, command.sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0) == 1
-                    }
+            sent = sent && Self.withCStrings(command.values) { values in
+                if let name {
+                    PQsendQueryPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0) == 1
+                } else {
+                    PQsendQueryParams(handle, command.sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0) == 1
                 }
             }
         }
@@ -210,6 +202,15 @@ public final class Connection: @unchecked Sendable {
             }
         }
         return try outcomes.suffix(commands.count).map { try $0.get() }
+    }
+
+    /// Parameter texts as the C strings libpq takes (NULL for SQL NULL), alive while `body` runs.
+    private static func withCStrings<R>(_ texts: [String?], _ body: (UnsafeBufferPointer<UnsafePointer<CChar>?>) throws -> R) rethrows -> R {
+        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
+        defer { cStrings.forEach { free($0) } }
+        return try cStrings.withUnsafeBufferPointer { buffer in
+            try buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self, body)
+        }
     }
 
     /// Runs `body` inside BEGIN … COMMIT; any error rolls back and is rethrown.

@@ -5,13 +5,16 @@ import RoadworkDomain
 extension Request {
     /// Decodes a JSON body: malformed JSON → 400; a field of the wrong type or a missing one → 422 naming it.
     func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext) async throws -> T {
-        let buffer: ByteBuffer
+        try Self.decodeJSON(type, from: try await collectBody(context: context))
+    }
+
+    /// The whole body, up to the context's limit; a larger one is a 413.
+    func collectBody(context: AppRequestContext) async throws -> ByteBuffer {
         do {
-            buffer = try await body.collect(upTo: context.maxUploadSize)
+            return try await body.collect(upTo: context.maxUploadSize)
         } catch {
             throw Problem(status: .contentTooLarge, detail: "The request body is larger than \(context.maxUploadSize) bytes.")
         }
-        return try Self.decodeJSON(type, from: buffer)
     }
 
     /// Decodes a body already read: malformed JSON → 400; a field of the wrong type or a missing one → 422 naming it.

@@ -67,9 +67,7 @@ extension Database {
 
     /// The person behind a session token, or nil if it is unknown, revoked, expired or their account is inactive.
     public func authenticate(token: String) async throws -> Identity? {
-        try await pool.read { connection in
-            try connection.query("SELECT * FROM roadwork_authenticate($1)", [token]).first.flatMap(Self.identity(from:))
-        }
+        try await pool.read { try Self.lookUp(token, on: $0) }
     }
 
     /// Looks the session up and runs `body` as its person, in one transaction on one connection: the lookup travels with
@@ -77,11 +75,14 @@ extension Database {
     /// session. For the hot write path, which would otherwise take a connection twice.
     public func tenant<T: Sendable>(authenticating token: String, _ body: @escaping @Sendable (Identity, Store) throws -> T) async throws -> T? {
         try await pool.transaction { connection -> T? in
-            guard let identity = try connection.query("SELECT * FROM roadwork_authenticate($1)", [token]).first.flatMap(Self.identity(from:)) else {
-                return nil
-            }
+            guard let identity = try Self.lookUp(token, on: connection) else { return nil }
             return try body(identity, Store(connection: connection, orgID: identity.orgID, actorID: identity.userID))
         }
+    }
+
+    /// The person behind a token; inside a transaction the lookup also scopes it to their organization.
+    static func lookUp(_ token: String, on connection: Connection) throws -> Identity? {
+        try connection.query("SELECT * FROM roadwork_authenticate($1)", [token]).first.flatMap(Self.identity(from:))
     }
 
     static func identity(from row: Row) throws -> Identity? {

@@ -46,12 +46,7 @@ struct ReportController {
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let token = try context.token()
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch {
-            throw Problem(status: .contentTooLarge, detail: "The request body is larger than \(context.maxUploadSize) bytes.")
-        }
+        let buffer = try await request.collectBody(context: context)
         let key = request.headers[.idempotencyKey]?.trimmed
         let today = Day.today()
         // Everything after the session lookup runs in its transaction, so a request without a valid session gets its 401
