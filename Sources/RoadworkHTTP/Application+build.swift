@@ -47,6 +47,8 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     ContentController(database: database).addRoutes(to: signedIn)
     BacklogController(database: database).addRoutes(to: signedIn)
     AccountController(database: database).addRoutes(to: signedIn)
+    SynonymController(database: database).addRoutes(to: signedIn)
+    TriageController(database: database).addRoutes(to: signedIn)
 
     let web = Web(database: database, config: config)
     router.get("static/app.css") { _, _ in Static.response(PackageResources.app_css, type: "text/css; charset=utf-8") }
@@ -54,10 +56,12 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     SignInPages(web: web).addRoutes(to: router)
     HomePage(web: web).addRoutes(to: router)
     ReportPages(web: web).addRoutes(to: router)
+    TriagePages(web: web).addRoutes(to: router)
     BacklogPages(web: web).addRoutes(to: router)
     ContentPages(web: web).addRoutes(to: router)
     ReviewPages(web: web).addRoutes(to: router)
     DetailPages(web: web).addRoutes(to: router)
+    VocabularyPages(web: web).addRoutes(to: router)
     AdminPages(web: web).addRoutes(to: router)
     return router
 }

@@ -2,12 +2,6 @@ import Foundation
 import PostgresClient
 import RoadworkDomain
 
-/// An objection that reads like a given text, and how alike (pg_trgm similarity, 0–1).
-public struct SimilarObjection: Sendable {
-    public let objection: Objection
-    public let similarity: Double
-}
-
 extension Store {
     static let objectionColumns = "id, statement, obstacle_id, status, merged_into_id, report_count, version, created_at, updated_at"
 
@@ -67,28 +61,6 @@ extension Store {
             [orgID, obstacleIDs, limit]
         ).rows
         return try Dictionary(grouping: rows) { try $0.decode("under", as: UUID.self) }.mapValues { try $0.map(Self.objection(from:)) }
-    }
-
-    /// Open objections that read like `text`, best first (pg_trgm word similarity).
-    public func similarObjections(to text: String, limit: Int = 5) throws -> [SimilarObjection] {
-        guard let search = Self.similarSearch(text, limit: limit) else { return [] }
-        return try Self.similar(from: connection.query(search.sql, search.parameters))
-    }
-
-    /// The statement that finds objections like `text`, to run alone or in a pipeline; nil when there is no text.
-    static func similarSearch(_ text: String, limit: Int) -> (sql: String, parameters: [any PostgresEncodable])? {
-        let text = String(text.prefix(500))
-        guard !text.trimmed.isEmpty else { return nil }
-        return (similarSQL, [text, limit])
-    }
-
-    // The search runs in a function owned by the schema owner: under row-level security `%` could not use the index.
-    private static let similarSQL = """
-        SELECT \(objectionColumns), score FROM roadwork_similar_objections($1, $2) ORDER BY score DESC, report_count DESC, id
-        """
-
-    static func similar(from result: QueryResult) throws -> [SimilarObjection] {
-        try result.rows.map { SimilarObjection(objection: try objection(from: $0), similarity: try $0.decode("score")) }
     }
 
     /// Changes statement, obstacle or status (dismiss/reopen); dismissing takes it off the backlog, keeping history.
@@ -153,6 +125,8 @@ extension Store {
         try connection.query("DELETE FROM objection_reporters WHERE objection_id = $1", [sourceID])
         try connection.query("UPDATE objections SET merged_into_id = $2 WHERE org_id = $3 AND merged_into_id = $1", [sourceID, targetID, orgID])
         try connection.query("UPDATE objections SET version = version + 1, updated_at = now() WHERE id = $1", [targetID])
+        // The target now matches what the source matched: its statement and the reports that taught it.
+        connection.enqueue("SELECT roadwork_merge_terms($1, $2)", [sourceID, targetID])
         try refreshCoverage(objectionID: targetID)
         try refreshAggregates(objectionID: targetID, scoring: scoring)
         let merged = try objection(id: targetID)!
@@ -165,5 +139,15 @@ extension Store {
         guard let id else { return }
         guard let item = try focusItem(id: id) else { throw ValidationError(field: field, "no such obstacle in this organization") }
         guard item.kind == .obstacle else { throw ValidationError(field: field, "must be an obstacle, not an opportunity") }
+    }
+}
+
+extension Store {
+    /// The open objection whose statement is exactly `statement` (case aside), as a person picks it from a list.
+    public func openObjection(statement: String) throws -> Objection? {
+        try connection.query(
+            "SELECT \(Self.objectionColumns) FROM objections WHERE org_id = $1 AND status = 'open' AND lower(statement) = lower(btrim($2)) ORDER BY created_at, id LIMIT 1",
+            [orgID, statement]
+        ).first.map(Self.objection(from:))
     }
 }

@@ -71,6 +71,10 @@ extension Store {
             let scoring = BacklogScoring(halfLifeDays: try row.decode("half_life_days"), referenceDealSize: try row.decode("reference_deal_size"))
             addCount(try CountedRows(results[1].first!), to: objection, day: new.occurredOn, amount: amount, scoring: scoring)
         }
+        if new.objectionID != nil {
+            // A report about an objection teaches it the rep's wording (sent with COMMIT; nothing waits for it).
+            connection.enqueue("SELECT roadwork_learn_report($1)", [id])
+        }
         try audit("report.filed", "field_report", report.id, before: Nothing?.none, after: report)
         let similar = try similarAt.map { try Self.similar(from: results[$0]) } ?? []
         return FiledReport(report: report, similar: Array(similar.filter { $0.objection.id != report.objectionID }.prefix(similarLimit)))
@@ -135,11 +139,17 @@ extension Store {
 
     /// Links a report to an objection (or a new one made from it); moving it from another objection rebuilds both.
     public func triageReport(id: UUID, objectionID: UUID?, newObjection: NewObjection?, scoring: BacklogScoring) throws -> FieldReport {
+        try triageReport(id: id, objectionID: objectionID, newObjection: newObjection, scoring: scoring, onlyIfUntriaged: false)!
+    }
+
+    /// The same, or nil without a change when `onlyIfUntriaged` and the report is triaged already.
+    func triageReport(id: UUID, objectionID: UUID?, newObjection: NewObjection?, scoring: BacklogScoring, onlyIfUntriaged: Bool) throws -> FieldReport? {
         guard let before = try connection.query(
             "SELECT \(Self.reportColumns), counted_objection_id FROM field_reports WHERE org_id = $1 AND id = $2 FOR UPDATE", [orgID, id]
         ).first else { throw DomainError.notFound("report") }
         let report = try Self.report(from: before)
         let previous: UUID? = try before.decode("counted_objection_id")
+        if onlyIfUntriaged && previous != nil { return nil }
         let target = try newObjection.map { try createObjection($0).id } ?? objectionID!
         let counted = try lockCountedObjection(for: target, field: newObjection == nil ? "objection_id" : "new_objection")
         let row = try connection.query(
@@ -150,6 +160,11 @@ extension Store {
             [orgID, id, target, counted.id, actorID]
         ).first!
         let after = try Self.report(from: row)
+        if previous != counted.id {
+            // The report's wording moves with it: taken back from the objection it taught, taught to the new one.
+            if previous != nil { connection.enqueue("SELECT roadwork_unlearn_report($1)", [id]) }
+            connection.enqueue("SELECT roadwork_learn_report($1)", [id])
+        }
         if previous != counted.id {
             if let previous {
                 try refreshAggregates(objectionID: previous, scoring: scoring)

@@ -36,10 +36,17 @@ struct ObjectionController {
         let similarity: Double
     }
 
+    struct Duplicate: Encodable {
+        let source: Objection
+        let target: Objection
+        let similarity: Double
+    }
+
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("objections", use: list)
         api.post("objections", use: create)
         api.get("objections/similar", use: similar)
+        api.get("objections/duplicates", use: duplicates)
         api.get("objections/:id", use: show)
         api.patch("objections/:id", use: update)
         api.post("objections/:id/merge", use: merge)
@@ -72,6 +79,13 @@ struct ObjectionController {
         }
         let items = try await database.tenant(identity) { try $0.similarObjections(to: text, limit: 10) }
         return try Response.json(["items": items.map { Similar(objection: $0.objection, similarity: $0.similarity) }])
+    }
+
+    /// Pairs of open objections that read alike, each offered as a merge of the smaller into the larger.
+    @Sendable func duplicates(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn(as: Roles.planners)
+        let pairs = try await database.tenant(identity) { try $0.duplicateObjections() }
+        return try Response.json(["items": pairs.map { Duplicate(source: $0.source, target: $0.target, similarity: $0.similarity) }])
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {

@@ -4,7 +4,7 @@ import NIOCore
 import RoadworkDomain
 import RoadworkStore
 
-/// Filing a report (rep first, phone first) and the triage inbox.
+/// Filing a report (rep first, phone first).
 struct ReportPages {
     let web: Web
 
@@ -50,54 +50,6 @@ struct ReportPages {
             } catch let error as ValidationError {
                 for item in error.errors { errors[item.field] = errors[item.field] ?? "This \(item.message)." }
                 return try await self.form(request, identity: identity, values: values, errors: errors, status: .unprocessableContent)
-            }
-        }
-        router.get("triage") { request, _ in
-            let identity = try await web.identity(request, as: Roles.planners)
-            let values = try await web.read(identity) { store -> [String: Any] in
-                let reports = try store.reports(ReportFilter(triaged: false), after: nil, limit: 50)
-                let open = try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
-                let openRows = open.map { ["id": $0.id.lowercasedText, "statement": $0.statement] }
-                return [
-                    "count": reports.count,
-                    "open": openRows,
-                    "reports": try reports.map { report -> [String: Any] in
-                        let suggested = try store.similarObjections(to: report.summary, limit: 3)
-                        let suggestedIDs = Set(suggested.map(\.objection.id))
-                        return present(["id": report.id.lowercasedText, "summary": report.summary, "account": report.account,
-                                "day": report.occurredOn.description, "amount": report.dealAmount.map { "$\($0)" } as Any,
-                                "summaryShort": String(report.summary.prefix(300)),
-                                "suggested": suggested.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement,
-                                                              "similarity": String(format: "%.0f%% alike", $0.similarity * 100)] },
-                                "all": open.filter { !suggestedIDs.contains($0.id) }.map { ["id": $0.id.lowercasedText, "statement": $0.statement] }])
-                    },
-                ]
-            }
-            return web.page("triage", title: "Triage", identity: identity, request: request, values: values)
-        }
-        router.post("triage/:id") { request, context in
-            let identity = try await web.identity(request, as: Roles.planners)
-            let form = try await web.form(request, context: context)
-            let id = try request.uuidParameter("id", context: context, what: "report")
-            let objectionID = form.nonEmpty("objection_id").flatMap(UUID.init(uuidString:))
-            let new = try form.nonEmpty("statement").map { try NewObjection.validate(statement: $0, obstacleID: nil) }
-            guard objectionID != nil || new != nil else { return Web.redirect("/triage", done: "Pick an objection or write a new one.") }
-            _ = try await web.database.tenant(identity) { store in
-                try store.triageReport(id: id, objectionID: new == nil ? objectionID : nil, newObjection: new, scoring: try store.scoring()).id
-            }
-            return Web.redirect("/triage", done: "Report triaged.")
-        }
-        router.post("objections/merge") { request, context in
-            let identity = try await web.identity(request, as: Roles.planners)
-            let form = try await web.form(request, context: context)
-            guard let source = form["source"].flatMap(UUID.init(uuidString:)), let into = form["into"].flatMap(UUID.init(uuidString:)) else {
-                return Web.redirect("/triage", done: "Pick two objections to merge.")
-            }
-            do {
-                _ = try await web.database.tenant(identity) { store in try store.mergeObjection(source, into: into, scoring: try store.scoring()).id }
-                return Web.redirect("/triage", done: "Objections merged.")
-            } catch let error as ValidationError {
-                return Web.redirect("/triage", done: "Not merged: \(error.errors.first?.message ?? "invalid").")
             }
         }
     }

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// The triage inbox: each untriaged report with its best match and how sure the search is, one-click accept, accept all
+/// confident suggestions, and objections that look like duplicates of each other.
+struct TriagePages {
+    let web: Web
+    static let inboxSize = 50
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("triage") { request, _ in
+            let identity = try await web.identity(request, as: Roles.planners)
+            let values = try await web.read(identity) { store -> [String: Any] in
+                let inbox = try store.triageInbox(limit: Self.inboxSize)
+                let open = try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
+                let duplicates = try store.duplicateObjections()
+                return [
+                    "count": inbox.count,
+                    "confidentCount": inbox.filter { $0.confidentSuggestion != nil }.count,
+                    "open": open.map { ["id": $0.id.lowercasedText, "statement": $0.statement] },
+                    "reports": inbox.map(Self.row),
+                    "duplicates": duplicates.map { pair -> [String: Any] in
+                        ["sourceID": pair.source.id.lowercasedText, "source": pair.source.statement, "sourceReports": pair.source.reportCount,
+                         "targetID": pair.target.id.lowercasedText, "target": pair.target.statement, "targetReports": pair.target.reportCount,
+                         "alike": Self.percent(pair.similarity)]
+                    },
+                ]
+            }
+            return web.page("triage", title: "Triage", identity: identity, request: request, values: values)
+        }
+        router.post("triage/accept-confident") { request, context in
+            let identity = try await web.identity(request, as: Roles.planners)
+            _ = try await web.form(request, context: context)
+            let accepted = try await web.database.tenant(identity) { store in
+                try store.acceptConfidentSuggestions(limit: Self.inboxSize, scoring: try store.scoring()).count
+            }
+            return Web.redirect("/triage", done: accepted == 1 ? "1 report triaged." : "\(accepted) reports triaged.")
+        }
+        router.post("triage/:id") { request, context in
+            let identity = try await web.identity(request, as: Roles.planners)
+            let form = try await web.form(request, context: context)
+            let id = try request.uuidParameter("id", context: context, what: "report")
+            let picked = form.nonEmpty("objection_id").flatMap(UUID.init(uuidString:))
+            let named = form.nonEmpty("objection_statement")
+            do {
+                let new = try form.nonEmpty("statement").map { try NewObjection.validate(statement: $0, obstacleID: nil) }
+                guard picked != nil || named != nil || new != nil else { return Web.redirect("/triage", done: "Pick an objection or write a new one.") }
+                let triaged = try await web.database.tenant(identity) { store -> Bool in
+                    var objectionID = picked
+                    if new == nil, objectionID == nil, let named {
+                        guard let found = try store.openObjection(statement: named) else { return false }
+                        objectionID = found.id
+                    }
+                    _ = try store.triageReport(id: id, objectionID: new == nil ? objectionID : nil, newObjection: new, scoring: try store.scoring())
+                    return true
+                }
+                return Web.redirect("/triage", done: triaged ? "Report triaged." : "No open objection reads “\(named ?? "")”; pick one from the list.")
+            } catch let error as ValidationError {
+                return Web.redirect("/triage", done: "Not triaged: \(error.errors.first?.message ?? "invalid").")
+            }
+        }
+        router.post("objections/merge") { request, context in
+            let identity = try await web.identity(request, as: Roles.planners)
+            let form = try await web.form(request, context: context)
+            guard let source = form["source"].flatMap(UUID.init(uuidString:)), let into = form["into"].flatMap(UUID.init(uuidString:)) else {
+                return Web.redirect("/triage", done: "Pick two objections to merge.")
+            }
+            do {
+                _ = try await web.database.tenant(identity) { store in try store.mergeObjection(source, into: into, scoring: try store.scoring()).id }
+                return Web.redirect("/triage", done: "Objections merged.")
+            } catch let error as ValidationError {
+                return Web.redirect("/triage", done: "Not merged: \(error.errors.first?.message ?? "invalid").")
+            }
+        }
+    }
+
+    static func percent(_ similarity: Double) -> String { "\(Int((similarity * 100).rounded()))%" }
+
+    /// One inbox row: the report, its best match (marked when confident) and the runners-up.
+    static func row(_ item: TriageItem) -> [String: Any] {
+        let report = item.report
+        var row: [String: Any] = present([
+            "reportID": report.id.lowercasedText, "summary": report.summary, "account": report.account, "day": report.occurredOn.description,
+            "amount": report.dealAmount.map { "$\($0)" }, "summaryShort": String(report.summary.prefix(300)),
+        ])
+        if let best = item.suggestions.first {
+            row["best"] = ["id": best.objection.id.lowercasedText, "statement": best.objection.statement, "alike": percent(best.similarity),
+                           "confident": item.confidentSuggestion != nil] as [String: Any]
+        }
+        row["hasOthers"] = item.suggestions.count > 1
+        row["others"] = item.suggestions.dropFirst().map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement,
+                                                            "alike": percent($0.similarity)] }
+        return row
+    }
+}
