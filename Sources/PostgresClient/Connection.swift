@@ -16,6 +16,8 @@ public final class Connection: @unchecked Sendable {
     private var pending: [Command] = []
     /// How many of `pending` are a lazily opened transaction's BEGIN and settings (0 once they went out).
     private var preamble = 0
+    /// Statements sent so far (scripts count once), so a caller can check that its work does not grow with its rows.
+    public private(set) var statementsSent = 0
 
     /// One statement with its parameters as text.
     struct Command {
@@ -57,6 +59,7 @@ public final class Connection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let command = Command(sql: sql, values: parameters.map(\.postgresText))
         if !pending.isEmpty { return try sendPending(then: [command]).last! }
+        statementsSent += 1
         let name = try preparedName(sql)
         let result = Self.withCStrings(command.values) { values -> OpaquePointer? in
             if let name {
@@ -107,6 +110,7 @@ public final class Connection: @unchecked Sendable {
     /// Runs a trusted script of several statements with no parameters (migrations, session setup).
     public func execute(_ script: String) throws {
         try flushPending()
+        statementsSent += 1
         _ = try check(PQexec(handle, script))
     }
 
@@ -140,6 +144,7 @@ public final class Connection: @unchecked Sendable {
     /// The pending statements and then `commands` in one pipeline, first-time PREPAREs included; returns the rows of `commands`.
     func sendPending(then commands: [Command]) throws -> [QueryResult] {
         let all = pending + commands
+        statementsSent += all.count
         let opensTransaction = preamble > 0
         discardPending()
         // A broken connection before COMMIT went out left nothing behind, so the pool may run the transaction again.

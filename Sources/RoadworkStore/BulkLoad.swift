@@ -71,6 +71,8 @@ extension Store {
         if !rebuilt.isEmpty { try connection.execute("SET LOCAL maintenance_work_mem = '1GB'") }
         for definition in rebuilt { try connection.execute(definition) }
         try rebuildAllAggregates()
+        // What the write path teaches one report at a time (each objection learns from its first reports), set-based.
+        try connection.query("SELECT roadwork_learn_unlearned($1)", [orgID])
     }
 
     /// Drops `table`'s indexes that back no constraint and returns their definitions: building them once after a large

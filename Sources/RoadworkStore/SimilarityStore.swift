@@ -25,14 +25,7 @@ extension Store {
     /// The best open objections for each text, in one statement whatever the number of texts.
     public func similarObjections(toEach texts: [String], limit: Int) throws -> [[SimilarObjection]] {
         guard !texts.isEmpty else { return [] }
-        let rows = try connection.query(
-            """
-            SELECT m.query_no, \(Self.objectionColumnsOfO), m.similarity
-            FROM roadwork_match_objections($1::text[], $2) m JOIN objections o ON o.id = m.objection_id
-            ORDER BY m.query_no, m.relevance DESC, o.report_count DESC, o.id
-            """,
-            [texts.map { String($0.prefix(Self.searchedLength)) }, limit]
-        ).rows
+        let rows = try connection.query(Self.matchSQL, [texts.map { String($0.prefix(Self.searchedLength)) }, limit]).rows
         var found = Array(repeating: [SimilarObjection](), count: texts.count)
         for row in rows {
             let index: Int = try row.decode("query_no")
@@ -51,11 +44,11 @@ extension Store {
                 FROM (SELECT id, statement, created_at FROM objections WHERE org_id = $1 AND status = 'open'
                       ORDER BY created_at DESC, id LIMIT $2) n),
             pairs AS (
-                SELECT DISTINCT ON (least(n.ids[m.query_no], m.objection_id), greatest(n.ids[m.query_no], m.objection_id))
-                       n.ids[m.query_no] AS a, m.objection_id AS b, m.similarity
+                SELECT DISTINCT ON (least(n.ids[m.query_no], m.id), greatest(n.ids[m.query_no], m.id))
+                       n.ids[m.query_no] AS a, m.id AS b, m.similarity
                 FROM newest n CROSS JOIN LATERAL roadwork_match_objections(n.texts, 3) m
-                WHERE m.objection_id <> n.ids[m.query_no] AND m.similarity >= $3
-                ORDER BY least(n.ids[m.query_no], m.objection_id), greatest(n.ids[m.query_no], m.objection_id), m.similarity DESC)
+                WHERE m.id <> n.ids[m.query_no] AND m.similarity >= $3
+                ORDER BY least(n.ids[m.query_no], m.id), greatest(n.ids[m.query_no], m.id), m.similarity DESC)
             SELECT p.similarity, \(Self.objectionColumnsAsA),
                    \(Self.objectionColumnsOfO)
             FROM pairs p JOIN objections a ON a.id = p.a JOIN objections o ON o.id = p.b
@@ -88,9 +81,9 @@ extension Store {
     }
 
     // The search runs in a function owned by the schema owner: it counts words across the organization's objections.
-    private static let similarSQL = """
-        SELECT \(objectionColumns), similarity FROM roadwork_similar_objections($1, $2) ORDER BY relevance DESC, report_count DESC, id
-        """
+    // It returns each text's objections best first, with their columns.
+    private static let similarSQL = "SELECT \(objectionColumns), similarity FROM roadwork_match_objections(ARRAY[$1::text], $2)"
+    private static let matchSQL = "SELECT query_no, \(objectionColumns), similarity FROM roadwork_match_objections($1::text[], $2)"
 
     static func similar(from result: QueryResult) throws -> [SimilarObjection] {
         try result.rows.map { SimilarObjection(objection: try objection(from: $0), similarity: try $0.decode("similarity")) }

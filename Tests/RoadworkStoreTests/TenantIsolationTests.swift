@@ -82,7 +82,7 @@ struct TenantIsolationTests {
         #expect(found == [mine])
         // The search runs as the schema owner, so it must filter by organization itself: with none set it finds nothing.
         let unscoped = try await database.unscoped { connection in
-            try connection.query("SELECT count(*) AS n FROM roadwork_similar_objections($1, 5)", [statement]).first!.decode("n", as: Int.self)
+            try connection.query("SELECT count(*) AS n FROM roadwork_match_objections(ARRAY[$1::text], 5)", [statement]).first!.decode("n", as: Int.self)
         }
         #expect(unscoped == 0)
         await database.pool.shutdown()

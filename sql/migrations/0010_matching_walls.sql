@@ -32,12 +32,13 @@ CREATE FUNCTION roadwork_filler_words() RETURNS text[]
         'afraid', 'right', 'now', 'first', 'way', 'help', 'allow', 'abl', 'possibl', 'current', 'buy', 'bought'
     ]::text[] $$;
 
--- The words of a text as the search sees them: stems with positions, filler removed unless `p_keep_filler`.
+-- The words of a text as the search sees them: stems with positions, filler removed unless `p_keep_filler`. One
+-- expression, so callers inline it rather than plan a function call each time.
 CREATE FUNCTION roadwork_search_doc(p_text text, p_keep_filler boolean DEFAULT false) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT CASE WHEN p_keep_filler THEN d ELSE ts_delete(d, roadwork_filler_words()) END
-    FROM to_tsvector('public.roadwork_search', roadwork_search_text(p_text)) d
+    SELECT ts_delete(to_tsvector('public.roadwork_search'::regconfig, roadwork_search_text(p_text)),
+                     CASE WHEN p_keep_filler THEN '{}'::text[] ELSE roadwork_filler_words() END)
     $$;
 
 -- One row per search state of an objection: how many reports taught it (capped, see roadwork_learn_report).
@@ -73,13 +74,14 @@ CREATE TABLE learned_reports (
 );
 CREATE INDEX learned_reports_objection_idx ON learned_reports (objection_id);
 
--- Every stem an organization has used, for typo-tolerant look-ups by word-level trigram likeness.
+-- Every stem an organization has used, for typo-tolerant look-ups. Byte order, so the stems sharing a word's first three
+-- letters are one short range of the key: typos rarely touch the first letters, and the range stays small whatever the
+-- size of the vocabulary (a trigram index scanned the long posting lists of common trigrams: 1.4 ms per word at 20k stems).
 CREATE TABLE search_vocabulary (
     org_id uuid NOT NULL,
-    lexeme text NOT NULL,
+    lexeme text COLLATE "C" NOT NULL,
     PRIMARY KEY (org_id, lexeme)
 );
-CREATE INDEX search_vocabulary_trgm_idx ON search_vocabulary USING gin (lexeme gin_trgm_ops);
 
 -- How many objections each organization's search knows: the N of idf, kept by trigger (objections are created rarely).
 CREATE TABLE search_totals (
@@ -99,17 +101,17 @@ CREATE TABLE synonym_groups (
 );
 CREATE INDEX synonym_groups_org_idx ON synonym_groups (org_id, created_at, id);
 
--- The groups' terms as the search reads them, kept by trigger: the query that spots the term in a text (all its words, in
--- any order), and the stems an objection must have to match it.
+-- The groups' terms as the search reads them, kept by trigger: the stems a text or an objection must have (all of them,
+-- in any order) to say the term.
 CREATE TABLE synonym_terms (
     org_id uuid NOT NULL,
     group_id uuid NOT NULL,
     term text NOT NULL,
-    spotted_by tsquery NOT NULL,
     lexemes text[] NOT NULL,
     FOREIGN KEY (org_id, group_id) REFERENCES synonym_groups (org_id, id) ON DELETE CASCADE
 );
-CREATE INDEX synonym_terms_org_idx ON synonym_terms (org_id);
+CREATE INDEX synonym_terms_lexemes_idx ON synonym_terms USING gin (lexemes);
+CREATE INDEX synonym_terms_group_idx ON synonym_terms (group_id);
 
 DO $$
 DECLARE
@@ -129,9 +131,8 @@ CREATE FUNCTION roadwork_synonym_terms() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM synonym_terms WHERE group_id = NEW.id;
-    INSERT INTO synonym_terms (org_id, group_id, term, spotted_by, lexemes)
-    SELECT NEW.org_id, NEW.id, t, plainto_tsquery('public.roadwork_search', roadwork_search_text(t)),
-           tsvector_to_array(roadwork_search_doc(t, true))
+    INSERT INTO synonym_terms (org_id, group_id, term, lexemes)
+    SELECT NEW.org_id, NEW.id, t, tsvector_to_array(roadwork_search_doc(t, true))
     FROM unnest(NEW.terms) t
     -- A term spots a group by a word that means something, or by a phrase of several words ("another vendor"); one
     -- filler word alone ("Teams") would spot it in any text.
@@ -338,18 +339,25 @@ $$;
 -- (idf over the organization's objections); an objection earns a unit's weight by its statement (in full) or by the
 -- reports that taught it (0.3, up to 0.8 when all of them use the word). A synonym group is curated meaning: matching one
 -- counts 1.25× (1.1× through another term of the group than the one the text used). `similarity` is the share of the
--- text's weight an objection earned (0–1); `relevance` ranks.
+-- text's weight an objection earned (0–1); `relevance` ranks. Rows come best first for each text, with the objections'
+-- columns, so callers need not join back.
 CREATE FUNCTION roadwork_match_objections(p_texts text[], p_limit integer)
-    RETURNS TABLE (query_no integer, objection_id uuid, similarity double precision, relevance double precision)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp SET plan_cache_mode = force_generic_plan
-    SET pg_trgm.similarity_threshold = 0.4
+    RETURNS TABLE (query_no integer, id uuid, statement text, obstacle_id uuid, status text, merged_into_id uuid,
+                   report_count integer, version integer, created_at timestamptz, updated_at timestamptz,
+                   similarity double precision, relevance double precision)
+    -- One plan per session whatever the texts; its cost is estimated without them, high enough to have been JIT-compiled
+    -- on every call (1.7 s), so JIT is off.
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp SET plan_cache_mode = force_generic_plan SET jit = off
     AS $$
 #variable_conflict use_column
 DECLARE
     v_org uuid := roadwork_current_org();
     v_objections double precision;
+    v_common integer;
 BEGIN
     SELECT objections INTO v_objections FROM search_totals WHERE org_id = v_org;
+    -- One objection in a hundred, and never fewer than 20.
+    v_common := greatest(20, v_objections / 100)::integer;
     IF v_org IS NULL OR coalesce(v_objections, 0) = 0 THEN
         RETURN;
     END IF;
@@ -358,7 +366,7 @@ BEGIN
         SELECT x.n::integer AS n, roadwork_search_doc(x.t, true) AS doc FROM unnest(p_texts) WITH ORDINALITY AS x(t, n)
     ),
     spotted AS (
-        SELECT t.n, s.group_id, s.term, s.lexemes FROM texts t JOIN synonym_terms s ON s.org_id = v_org AND t.doc @@ s.spotted_by
+        SELECT t.n, s.group_id, s.term, s.lexemes FROM texts t JOIN synonym_terms s ON s.lexemes <@ tsvector_to_array(t.doc) AND s.org_id = v_org
     ),
     own AS (
         SELECT t.n, w.lexeme FROM texts t CROSS JOIN LATERAL unnest(ts_delete(t.doc, roadwork_filler_words())) w
@@ -368,9 +376,14 @@ BEGIN
         SELECT row_number() OVER () AS alt, a.* FROM (
             SELECT o.n, 'w:' || o.lexeme AS unit, ARRAY[o.lexeme] AS lexemes, 1.0::double precision AS weight FROM own o
             UNION ALL
-            SELECT o.n, 'w:' || o.lexeme, ARRAY[f.lexeme], f.likeness FROM own o CROSS JOIN LATERAL (
-                SELECT v.lexeme, similarity(v.lexeme, o.lexeme)::double precision AS likeness FROM search_vocabulary v
-                WHERE v.lexeme % o.lexeme AND v.org_id = v_org ORDER BY likeness DESC LIMIT 2) f
+            SELECT o.n, 'w:' || o.lexeme, ARRAY[f.lexeme COLLATE "default"], f.likeness FROM own o CROSS JOIN LATERAL (
+                -- Trigram likeness as a whole word (typos) or as part of a longer one (a word cut off while typing).
+                SELECT v.lexeme, l.likeness FROM search_vocabulary v
+                CROSS JOIN LATERAL (SELECT greatest(similarity(v.lexeme, o.lexeme),
+                                                    CASE WHEN word_similarity(o.lexeme, v.lexeme) >= 0.75 THEN 0.75 ELSE 0 END)::double precision AS likeness) l
+                WHERE v.org_id = v_org AND v.lexeme >= left(o.lexeme, 3) COLLATE "C" AND v.lexeme < left(o.lexeme, 3) || chr(1114111) COLLATE "C"
+                  AND l.likeness >= 0.4
+                ORDER BY l.likeness DESC, v.lexeme LIMIT 2) f
             WHERE length(o.lexeme) >= 4 AND o.lexeme !~ '^[0-9]'
               AND NOT EXISTS (SELECT FROM search_vocabulary k WHERE k.org_id = v_org AND k.lexeme = o.lexeme)
             UNION ALL
@@ -378,34 +391,39 @@ BEGIN
                    CASE WHEN EXISTS (SELECT FROM spotted x WHERE x.n = g.n AND x.group_id = g.group_id AND x.term = s.term)
                         THEN 1.25 ELSE 1.1 END
             FROM (SELECT DISTINCT n, group_id FROM spotted) g
-            JOIN synonym_terms s ON s.org_id = v_org AND s.group_id = g.group_id AND cardinality(s.lexemes) > 0
+            JOIN synonym_terms s ON s.group_id = g.group_id
         ) a
     ),
     stems AS (
         SELECT DISTINCT unnest(lexemes) AS lexeme FROM alternatives
     ),
-    -- Up to 201 objections per stem: a stem found in more is common; it then only adds to objections found by rarer ones.
+    -- A stem found in more than v_common objections is common: it only adds to objections found by rarer ones (or, when
+    -- a text has no rarer one, to the first few it points to), so a search reads a bounded number of rows.
     hits AS (
         SELECT s.lexeme, p.objection_id, p.in_statement, p.phrasings, count(*) OVER (PARTITION BY s.lexeme) AS df
         FROM stems s CROSS JOIN LATERAL (
             SELECT t.objection_id, t.in_statement, t.phrasings FROM objection_terms t
-            WHERE t.org_id = v_org AND t.lexeme = s.lexeme LIMIT 201) p
+            WHERE t.org_id = v_org AND t.lexeme = s.lexeme LIMIT v_common + 1) p
     ),
     candidates AS (
-        SELECT DISTINCT h.objection_id FROM hits h
-        WHERE h.df <= 200 OR NOT EXISTS (SELECT FROM hits r WHERE r.df <= 200)
+        SELECT DISTINCT h.objection_id FROM hits h WHERE h.df <= v_common
+        UNION
+        SELECT h.objection_id FROM (SELECT objection_id FROM hits WHERE NOT EXISTS (SELECT FROM hits r WHERE r.df <= v_common) LIMIT 50) h
     ),
     postings AS (
         SELECT h.lexeme, h.objection_id, h.in_statement, h.phrasings, h.df FROM hits h JOIN candidates c USING (objection_id)
         UNION
-        SELECT c.lexeme, t.objection_id, t.in_statement, t.phrasings, 201 FROM (SELECT DISTINCT lexeme FROM hits WHERE df > 200) c
-        CROSS JOIN candidates k JOIN objection_terms t ON t.org_id = v_org AND t.lexeme = c.lexeme AND t.objection_id = k.objection_id
+        SELECT c.lexeme, t.objection_id, t.in_statement, t.phrasings, v_common + 1 FROM (SELECT DISTINCT lexeme FROM hits WHERE df > v_common) c
+        CROSS JOIN candidates k CROSS JOIN LATERAL (
+            SELECT t.objection_id, t.in_statement, t.phrasings FROM objection_terms t
+            WHERE t.org_id = v_org AND t.lexeme = c.lexeme AND t.objection_id = k.objection_id LIMIT 1) t
     ),
     strengths AS (
         SELECT p.lexeme, p.objection_id, p.df, p.in_statement,
                CASE WHEN p.in_statement THEN 1.0
-                    ELSE 0.3 + 0.5 * least(1.0, p.phrasings::double precision / greatest(s.learned, 1)) END AS strength
-        FROM postings p JOIN objection_search s ON s.objection_id = p.objection_id
+                    ELSE 0.3 + 0.5 * least(1.0, p.phrasings::double precision
+                                                / greatest((SELECT learned FROM objection_search WHERE objection_id = p.objection_id), 1)) END AS strength
+        FROM postings p
     ),
     matched AS (
         SELECT a.n, a.unit, x.objection_id, a.weight * min(x.strength) AS strength, max(x.df) AS df,
@@ -414,12 +432,12 @@ BEGIN
         GROUP BY a.alt, a.n, a.unit, a.weight, x.objection_id, cardinality(a.lexemes)
         HAVING count(*) = cardinality(a.lexemes)
     ),
+    reach AS (
+        SELECT n, unit, count(DISTINCT objection_id) AS objections, max(df) FILTER (WHERE df > v_common) AS common FROM matched GROUP BY n, unit
+    ),
     units AS (
-        SELECT a.n, a.unit,
-               ln(1 + v_objections / greatest(1, (SELECT count(DISTINCT m.objection_id) FROM matched m WHERE m.n = a.n AND m.unit = a.unit),
-                                            (SELECT max(m.df) FROM matched m WHERE m.n = a.n AND m.unit = a.unit AND m.df > 200))) AS idf,
-               EXISTS (SELECT FROM matched m WHERE m.n = a.n AND m.unit = a.unit) AS known
-        FROM (SELECT DISTINCT n, unit FROM alternatives) a
+        SELECT a.n, a.unit, ln(1 + v_objections / greatest(1, r.objections, r.common)) AS idf, r.unit IS NOT NULL AS known
+        FROM (SELECT DISTINCT n, unit FROM alternatives) a LEFT JOIN reach r ON r.n = a.n AND r.unit = a.unit
     ),
     totals AS (
         SELECT n, sum(CASE WHEN known THEN idf ELSE idf / 2 END) AS weight FROM units GROUP BY n
@@ -430,39 +448,32 @@ BEGIN
         JOIN units u ON u.n = m.n AND u.unit = m.unit
         GROUP BY m.n, m.objection_id
     ),
+    said AS (
+        SELECT m.n, m.objection_id, count(DISTINCT w) AS stems FROM matched m CROSS JOIN LATERAL unnest(m.said) w GROUP BY m.n, m.objection_id
+    ),
     -- The share of an objection's statement the text says: 0.8× for none of it, 1.2× for all of it.
     covered AS (
-        SELECT s.n, s.objection_id, s.relevance * (0.8 + 0.4 * least(1.0, (
-                   SELECT count(DISTINCT w) FROM matched m CROSS JOIN LATERAL unnest(m.said) w
-                   WHERE m.n = s.n AND m.objection_id = s.objection_id)::double precision / greatest(os.statement_stems, 1))) AS relevance
-        FROM scored s JOIN objection_search os ON os.objection_id = s.objection_id
+        SELECT s.n, s.objection_id,
+               s.relevance * (0.8 + 0.4 * least(1.0, coalesce(d.stems, 0)::double precision
+                   / greatest((SELECT statement_stems FROM objection_search WHERE objection_id = s.objection_id), 1))) AS relevance
+        FROM scored s LEFT JOIN said d ON d.n = s.n AND d.objection_id = s.objection_id
     ),
     ranked AS (
-        SELECT s.n, s.objection_id, least(1.0, s.relevance / t.weight) AS similarity, s.relevance,
+        SELECT s.n, o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at,
+               o.updated_at, least(1.0, s.relevance / t.weight) AS similarity, s.relevance,
                row_number() OVER (PARTITION BY s.n ORDER BY s.relevance DESC, o.report_count DESC, o.id) AS place
         FROM covered s JOIN totals t ON t.n = s.n JOIN objections o ON o.id = s.objection_id AND o.status = 'open'
     )
-    SELECT r.n, r.objection_id, r.similarity, r.relevance FROM ranked r WHERE r.place <= p_limit ORDER BY r.n, r.place;
+    SELECT r.n, r.id, r.statement, r.obstacle_id, r.status, r.merged_into_id, r.report_count, r.version, r.created_at,
+           r.updated_at, r.similarity, r.relevance
+    FROM ranked r WHERE r.place <= p_limit ORDER BY r.n, r.place;
 END
 $$;
 REVOKE ALL ON FUNCTION roadwork_match_objections(text[], integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION roadwork_match_objections(text[], integer) TO roadwork_app;
 
--- The search of one text, with the objections' columns (filing a report and the suggestions while a rep types).
+-- The old whole-string search is gone: callers use roadwork_match_objections, for one text or many.
 DROP FUNCTION roadwork_similar_objections(text, integer);
-CREATE FUNCTION roadwork_similar_objections(p_text text, p_limit integer)
-    RETURNS TABLE (id uuid, statement text, obstacle_id uuid, status text, merged_into_id uuid, report_count integer,
-                   version integer, created_at timestamptz, updated_at timestamptz, similarity double precision,
-                   relevance double precision)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-    AS $$
-    SELECT o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at, o.updated_at,
-           m.similarity, m.relevance
-    FROM roadwork_match_objections(ARRAY[p_text], p_limit) m JOIN objections o ON o.id = m.objection_id
-    ORDER BY m.relevance DESC, o.report_count DESC, o.id
-    $$;
-REVOKE ALL ON FUNCTION roadwork_similar_objections(text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION roadwork_similar_objections(text, integer) TO roadwork_app;
 
 -- The statements' trigram copy (migration 0007) served the old search only.
 DROP TRIGGER objections_statement_added ON objections;
