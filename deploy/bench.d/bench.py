@@ -100,6 +100,28 @@ def row(scenario, measure, value, bar, ok):
     print(f"    {scenario}: {measure} = {value}  (bar: {bar}) {'ok' if ok else 'MISSED'}", flush=True)
 
 
+def file_reports(loaded, org, reporter, rep, objections):
+    """Filing (wrk) against pgbench running the same SQL, at the same concurrency."""
+    stats, _ = wrk("report.lua", "/api/v1/reports", 32, env={"BENCH_TOKEN": rep, "BENCH_OBJECTIONS": ",".join(objections)})
+    tps, _ = pgbench(org, reporter, rep, 32)
+    ratio = stats["rps"] / tps
+    row(f"file a report at {loaded:,} reports (32 conns)", "req/s, p50/p99 vs pgbench tps of the same SQL",
+        f"{stats['rps']:.0f} req/s, p50 {stats['p50_ms']:.1f} / p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors; pgbench {tps:.0f} tps → {ratio:.0%}",
+        "≥ 60% of pgbench, p99 ≤ 25 ms, 0 errors", ratio >= 0.6 and stats["p99_ms"] <= 25 and stats["errors"] == 0)
+
+
+def similarity_eval():
+    """recall@5 and top-1 of the similar-objections search on the committed evaluation set, cold and warm."""
+    out = sh([BIN, "similarity-eval", str(ROOT / "deploy/similarity/walls.json"), "--database-url", APP_URL, "--log-level", "warning"])
+    figures = json.loads(next(l for l in out.stdout.splitlines() if l.startswith("SIMILARITY "))[11:])
+    for name, bars in (("cold", (0.80, 0.60)), ("warm", (0.90, 0.75))):
+        f = figures[name]
+        row(f"similar objections, {name} ({figures['walls']} walls × phrasings, {figures['unrelated']} others)",
+            "recall@5 / top-1 (confident: share, right)",
+            f"{f['recall_at5']:.3f} / {f['top1']:.3f} over {f['asked']} phrasings (confident {f['confident']:.0%}, {f['confident_right']:.0%} right)",
+            f"recall@5 ≥ {bars[0]}, top-1 ≥ {bars[1]}", f["recall_at5"] >= bars[0] and f["top1"] >= bars[1])
+
+
 def main():
     loaded = 0
     load_notes = []
@@ -115,15 +137,12 @@ def main():
     org = me["organization"]["id"]
     objections = [o["objection"]["id"] for o in http("GET", "/api/v1/backlog?limit=200", token=rep)[1]["items"]]
 
+    similarity_eval()
+
     stats, _ = wrk("get.lua", "/healthz", 32)
     row("framework ceiling", "GET /healthz req/s (32 conns)", f"{stats['rps']:.0f} (p99 {stats['p99_ms']:.1f} ms)", "reference", True)
 
-    stats, _ = wrk("report.lua", "/api/v1/reports", 32, env={"BENCH_TOKEN": rep, "BENCH_OBJECTIONS": ",".join(objections)})
-    tps, _ = pgbench(org, me["id"], rep, 32)
-    ratio = stats["rps"] / tps
-    row("file a report (32 conns)", "req/s, p50/p99 vs pgbench tps of the same SQL",
-        f"{stats['rps']:.0f} req/s, p50 {stats['p50_ms']:.1f} / p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors; pgbench {tps:.0f} tps → {ratio:.0%}",
-        "≥ 60% of pgbench, p99 ≤ 25 ms, 0 errors", ratio >= 0.6 and stats["p99_ms"] <= 25 and stats["errors"] == 0)
+    file_reports(loaded, org, me["id"], rep, objections)
 
     stats, pulls = wrk("pull.lua", "/api/v1/backlog/next", 16, threads=16, env={"BENCH_TOKENS": ",".join(marketers)})
     duplicates = sh(["psql", "-X", "-tA", OWNER_URL, "-c",
@@ -161,6 +180,20 @@ def main():
         row(f"backlog at {loaded:,} reports", "p50 / p99", f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors"
             + (f"; p50 ratio to 10k {stats['p50_ms'] / backlog_p50[SIZES[0]]:.2f}" if loaded >= 10_000_000 else ""), bar, bar_ok)
         if loaded == 1_000_000:
+            me = http("GET", "/api/v1/me", token=rep)[1]
+            top = [o["objection"]["id"] for o in http("GET", "/api/v1/backlog?limit=200", token=rep)[1]["items"]]
+            file_reports(loaded, org, me["id"], rep, top)
+            stats, _ = wrk("similar.lua", "/api/v1/objections/similar", 8, env={"BENCH_TOKEN": rep})
+            row("similar objections at 1M reports (8 conns)", "GET /api/v1/objections/similar p50 / p99",
+                f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors", "p99 ≤ 10 ms",
+                stats["p99_ms"] <= 10 and stats["errors"] == 0)
+            marketer = json.loads(urllib.request.urlopen(urllib.request.Request(BASE + "/api/v1/session", method="POST",
+                data=json.dumps({"email": "marketer1@bench.example", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})).read())
+            untriaged = len(http("GET", "/api/v1/triage/suggestions?limit=50", token=marketer["token"])[1]["items"])
+            stats, _ = wrk("get.lua", "/triage", 8, env={"BENCH_COOKIE": f"roadwork_session={marketer['token']}"})
+            row(f"triage inbox page at 1M reports ({untriaged} reports, 8 conns)", "p50 / p99",
+                f"{stats['p50_ms']:.1f} / {stats['p99_ms']:.1f} ms, {stats['errors']} errors", "p99 ≤ 50 ms",
+                stats["p99_ms"] <= 50 and stats["errors"] == 0 and untriaged == 50)
             session = json.loads(urllib.request.urlopen(urllib.request.Request(BASE + "/api/v1/session", method="POST",
                 data=json.dumps({"email": "sales.head@bench.example", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})).read())
             # One view first: it computes the 12-week trends the home page then keeps (refreshed in the background).

@@ -29,7 +29,7 @@ CREATE FUNCTION roadwork_filler_words() RETURNS text[]
         'buyer', 'prospect', 'custom', 'client', 'account', 'deal', 'call', 'meet', 'demo', 'question', 'concern', 'issu',
         'today', 'yesterday', 'week', 'time', 'us', 'product', 'platform', 'solut', 'tool', 'softwar', 'compani', 'vendor',
         'team', 'peopl', 'guy', 'someon', 'everyon', 'must', 'requir', 'mandatori', 'work', 'worri',
-        'afraid', 'right', 'now', 'first', 'way', 'help', 'allow', 'abl', 'possibl', 'current', 'buy', 'bought'
+        'afraid', 'right', 'now', 'first', 'way', 'help', 'allow', 'abl', 'possibl', 'current', 'buy', 'bought', 'problem'
     ]::text[] $$;
 
 -- The words of a text as the search sees them: stems with positions, filler removed unless `p_keep_filler`. One
@@ -41,11 +41,23 @@ CREATE FUNCTION roadwork_search_doc(p_text text, p_keep_filler boolean DEFAULT f
                      CASE WHEN p_keep_filler THEN '{}'::text[] ELSE roadwork_filler_words() END)
     $$;
 
--- One row per search state of an objection: how many reports taught it (capped, see roadwork_learn_report).
+-- The words a report teaches: its stems, filler included (terms of several words need them), long numbers left out.
+-- (PL/pgSQL keeps its plan between calls; a SQL function that cannot be inlined is planned on every call.)
+CREATE FUNCTION roadwork_learned_doc(p_text text) RETURNS tsvector
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    v_doc tsvector := roadwork_search_doc(p_text, true);
+BEGIN
+    RETURN ts_delete(v_doc, ARRAY(SELECT l FROM unnest(tsvector_to_array(v_doc)) l WHERE l ~ '^[0-9]{5,}$'));
+END
+$$;
+
+-- One row per objection the search knows (open or dismissed; merged ones hand theirs to the target). Written when the
+-- statement changes, never by reports, so reading it stays cheap while reports pour in.
 CREATE TABLE objection_search (
     objection_id uuid PRIMARY KEY,
     org_id uuid NOT NULL,
-    learned integer NOT NULL DEFAULT 0,
     -- How many stems the statement has: an objection whose statement a text says almost whole ranks first among equals.
     statement_stems integer NOT NULL DEFAULT 0,
     FOREIGN KEY (org_id, objection_id) REFERENCES objections (org_id, id) ON DELETE CASCADE
@@ -60,10 +72,13 @@ CREATE TABLE objection_terms (
     in_statement boolean NOT NULL DEFAULT false,
     -- How many of the reports that taught the objection use this word.
     phrasings integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (org_id, lexeme, objection_id),
+    -- The search reads postings from the key alone (index-only), so it touches no table page it can avoid.
+    PRIMARY KEY (org_id, lexeme, objection_id) INCLUDE (in_statement, phrasings),
     FOREIGN KEY (org_id, objection_id) REFERENCES objections (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX objection_terms_objection_idx ON objection_terms (objection_id);
+-- The statements' own words: where a text made only of common words looks for its candidates.
+CREATE INDEX objection_terms_statement_idx ON objection_terms (org_id, lexeme, objection_id) WHERE in_statement;
 
 -- Which report taught which objection, so moving or merging it moves its words too.
 CREATE TABLE learned_reports (
@@ -80,6 +95,9 @@ CREATE INDEX learned_reports_objection_idx ON learned_reports (objection_id);
 CREATE TABLE search_vocabulary (
     org_id uuid NOT NULL,
     lexeme text COLLATE "C" NOT NULL,
+    -- How many objections use the stem, counted up to 51 and never down: past 50 a stem is common whatever the exact
+    -- number, and a row no longer counted is no longer written, so filings never queue on a common word's row.
+    objections integer NOT NULL DEFAULT 0,
     PRIMARY KEY (org_id, lexeme)
 );
 
@@ -110,7 +128,9 @@ CREATE TABLE synonym_terms (
     lexemes text[] NOT NULL,
     FOREIGN KEY (org_id, group_id) REFERENCES synonym_groups (org_id, id) ON DELETE CASCADE
 );
-CREATE INDEX synonym_terms_lexemes_idx ON synonym_terms USING gin (lexemes);
+-- A text says a term only if it has the term's first stem: the look-up is a few index probes per text, whatever the
+-- number of organizations and terms.
+CREATE INDEX synonym_terms_first_stem_idx ON synonym_terms (org_id, (lexemes[1]));
 CREATE INDEX synonym_terms_group_idx ON synonym_terms (group_id);
 
 DO $$
@@ -205,16 +225,35 @@ $$;
 CREATE TRIGGER organizations_seed_synonyms AFTER INSERT ON organizations
     FOR EACH ROW EXECUTE FUNCTION roadwork_seed_synonyms();
 
--- Adds words to an objection: from its statement (p_statement) or from one report that taught it.
+-- Adds words to an objection: from its statement (p_statement) or from one report that taught it. Words new to the
+-- objection count one more objection in the vocabulary (a word used by more than 50 is left alone). PL/pgSQL, so the
+-- statement is planned once per session rather than on every call.
 CREATE FUNCTION roadwork_add_terms(p_org uuid, p_objection uuid, p_doc tsvector, p_statement boolean) RETURNS void
+    LANGUAGE plpgsql AS $$
+BEGIN
+    WITH added AS (
+        INSERT INTO objection_terms (org_id, lexeme, objection_id, in_statement, phrasings)
+        SELECT p_org, l, p_objection, p_statement, CASE WHEN p_statement THEN 0 ELSE 1 END FROM unnest(tsvector_to_array(p_doc)) l
+        ON CONFLICT (org_id, lexeme, objection_id) DO UPDATE
+            SET in_statement = objection_terms.in_statement OR EXCLUDED.in_statement,
+                phrasings = objection_terms.phrasings + EXCLUDED.phrasings
+        RETURNING lexeme, xmax = 0 AS spread),
+    fresh AS (
+        INSERT INTO search_vocabulary (org_id, lexeme, objections) SELECT p_org, lexeme, 1 FROM added WHERE spread
+        ON CONFLICT DO NOTHING RETURNING lexeme)
+    UPDATE search_vocabulary v SET objections = v.objections + 1 FROM added a
+    WHERE a.spread AND v.org_id = p_org AND v.lexeme = a.lexeme COLLATE "C" AND v.objections <= 50
+      AND NOT EXISTS (SELECT FROM fresh f WHERE f.lexeme = a.lexeme);
+END
+$$;
+
+-- Counts every stem's objections again, for an organization (bulk loads and this migration).
+CREATE FUNCTION roadwork_count_vocabulary(p_org uuid) RETURNS void
     LANGUAGE sql AS $$
-    INSERT INTO objection_terms (org_id, lexeme, objection_id, in_statement, phrasings)
-    SELECT p_org, l, p_objection, p_statement, CASE WHEN p_statement THEN 0 ELSE 1 END FROM unnest(tsvector_to_array(p_doc)) l
-    ON CONFLICT (org_id, lexeme, objection_id) DO UPDATE
-        SET in_statement = objection_terms.in_statement OR EXCLUDED.in_statement,
-            phrasings = objection_terms.phrasings + EXCLUDED.phrasings;
-    INSERT INTO search_vocabulary (org_id, lexeme) SELECT p_org, l FROM unnest(tsvector_to_array(p_doc)) l
-    ON CONFLICT DO NOTHING;
+    INSERT INTO search_vocabulary (org_id, lexeme, objections)
+    SELECT p_org, lexeme, least(51, count(*)) FROM objection_terms WHERE org_id = p_org GROUP BY lexeme
+    ON CONFLICT (org_id, lexeme) DO UPDATE SET objections = EXCLUDED.objections
+    WHERE search_vocabulary.objections IS DISTINCT FROM EXCLUDED.objections;
     $$;
 
 -- Keeps an objection's statement words equal to its statement; a new objection starts its search state.
@@ -244,7 +283,8 @@ CREATE TRIGGER objections_statement_reindexed AFTER UPDATE OF statement ON objec
 CREATE FUNCTION roadwork_teaching_cap() RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 50 $$;
 
 -- Teaches the objection a report counts for (after merges) the report's wording; does nothing for an untriaged report, a
--- report that already taught, or an objection that has learned from its first reports already.
+-- report that already taught, or an objection past its first roadwork_teaching_cap() reports (its report_count, which
+-- the write linking the report has just raised, on a row it holds: no count to run).
 CREATE FUNCTION roadwork_learn_report(p_report uuid) RETURNS void
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -252,18 +292,16 @@ DECLARE
     v_objection uuid;
     v_summary text;
 BEGIN
-    SELECT r.org_id, r.counted_objection_id, r.summary INTO v_org, v_objection, v_summary FROM field_reports r WHERE r.id = p_report;
+    SELECT r.org_id, r.counted_objection_id, r.summary INTO v_org, v_objection, v_summary
+    FROM field_reports r JOIN objections o ON o.id = r.counted_objection_id
+    WHERE r.id = p_report AND o.report_count <= roadwork_teaching_cap();
     IF v_objection IS NULL THEN
         RETURN;
     END IF;
-    UPDATE objection_search SET learned = learned + 1
-    WHERE objection_id = v_objection AND learned < roadwork_teaching_cap()
-      AND NOT EXISTS (SELECT FROM learned_reports WHERE report_id = p_report);
-    IF NOT FOUND THEN
-        RETURN;
+    INSERT INTO learned_reports (report_id, org_id, objection_id) VALUES (p_report, v_org, v_objection) ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM roadwork_add_terms(v_org, v_objection, roadwork_learned_doc(v_summary), false);
     END IF;
-    INSERT INTO learned_reports (report_id, org_id, objection_id) VALUES (p_report, v_org, v_objection);
-    PERFORM roadwork_add_terms(v_org, v_objection, roadwork_search_doc(v_summary, true), false);
 END
 $$;
 
@@ -278,10 +316,9 @@ BEGIN
     IF v_objection IS NULL THEN
         RETURN;
     END IF;
-    UPDATE objection_search SET learned = learned - 1 WHERE objection_id = v_objection;
     UPDATE objection_terms SET phrasings = phrasings - 1
     WHERE org_id = v_org AND objection_id = v_objection AND phrasings > 0
-      AND lexeme = ANY (SELECT unnest(tsvector_to_array(roadwork_search_doc(summary, true))) FROM field_reports WHERE id = p_report);
+      AND lexeme = ANY (SELECT unnest(tsvector_to_array(roadwork_learned_doc(summary))) FROM field_reports WHERE id = p_report);
     DELETE FROM objection_terms WHERE objection_id = v_objection AND phrasings = 0 AND NOT in_statement;
 END
 $$;
@@ -291,9 +328,8 @@ CREATE FUNCTION roadwork_merge_terms(p_source uuid, p_target uuid) RETURNS void
     LANGUAGE plpgsql AS $$
 DECLARE
     v_org uuid;
-    v_learned integer;
 BEGIN
-    DELETE FROM objection_search WHERE objection_id = p_source RETURNING org_id, learned INTO v_org, v_learned;
+    DELETE FROM objection_search WHERE objection_id = p_source RETURNING org_id INTO v_org;
     IF v_org IS NULL THEN
         RETURN;
     END IF;
@@ -302,7 +338,6 @@ BEGIN
     ON CONFLICT (org_id, lexeme, objection_id) DO UPDATE SET phrasings = objection_terms.phrasings + EXCLUDED.phrasings;
     DELETE FROM objection_terms WHERE objection_id = p_source;
     UPDATE learned_reports SET objection_id = p_target WHERE objection_id = p_source;
-    UPDATE objection_search SET learned = learned + v_learned + 1 WHERE objection_id = p_target;
     UPDATE search_totals SET objections = objections - 1 WHERE org_id = v_org;
 END
 $$;
@@ -313,22 +348,20 @@ CREATE FUNCTION roadwork_learn_unlearned(p_org uuid) RETURNS void
     LANGUAGE plpgsql AS $$
 BEGIN
     CREATE TEMP TABLE teaching ON COMMIT DROP AS
-    SELECT r.id, r.objection_id, roadwork_search_doc(r.summary, true) AS doc FROM (
-        SELECT r.id, r.counted_objection_id AS objection_id, r.summary, s.learned,
+    WITH learned AS (SELECT objection_id, count(*) AS n FROM learned_reports WHERE org_id = p_org GROUP BY objection_id)
+    SELECT r.id, r.objection_id, roadwork_learned_doc(r.summary) AS doc FROM (
+        SELECT r.id, r.counted_objection_id AS objection_id, r.summary, coalesce(l.n, 0) AS learned,
                row_number() OVER (PARTITION BY r.counted_objection_id ORDER BY r.created_at, r.id) AS k
         FROM field_reports r JOIN objection_search s ON s.objection_id = r.counted_objection_id
-        WHERE r.org_id = p_org AND s.learned < roadwork_teaching_cap()
-          AND NOT EXISTS (SELECT FROM learned_reports l WHERE l.report_id = r.id)) r
+        LEFT JOIN learned l ON l.objection_id = r.counted_objection_id
+        WHERE r.org_id = p_org AND coalesce(l.n, 0) < roadwork_teaching_cap()
+          AND NOT EXISTS (SELECT FROM learned_reports x WHERE x.report_id = r.id)) r
     WHERE r.k <= roadwork_teaching_cap() - r.learned;
     INSERT INTO learned_reports (report_id, org_id, objection_id) SELECT id, p_org, objection_id FROM teaching;
-    UPDATE objection_search s SET learned = s.learned + t.n
-    FROM (SELECT objection_id, count(*) AS n FROM teaching GROUP BY objection_id) t WHERE s.objection_id = t.objection_id;
     INSERT INTO objection_terms (org_id, lexeme, objection_id, phrasings)
     SELECT p_org, l, t.objection_id, count(*) FROM teaching t, unnest(tsvector_to_array(t.doc)) l GROUP BY l, t.objection_id
     ON CONFLICT (org_id, lexeme, objection_id) DO UPDATE SET phrasings = objection_terms.phrasings + EXCLUDED.phrasings;
-    INSERT INTO search_vocabulary (org_id, lexeme)
-    SELECT DISTINCT p_org, l FROM teaching t, unnest(tsvector_to_array(t.doc)) l
-    ON CONFLICT DO NOTHING;
+    PERFORM roadwork_count_vocabulary(p_org);
     DROP TABLE teaching;
 END
 $$;
@@ -337,7 +370,7 @@ $$;
 -- meaning: each synonym group it mentions, and each of its own stems no group covers; a stem the organization never used
 -- also looks for look-alike stems (word-level trigram likeness), for typos and cut-off words. A unit weighs its rarity
 -- (idf over the organization's objections); an objection earns a unit's weight by its statement (in full) or by the
--- reports that taught it (0.3, up to 0.8 when all of them use the word). A synonym group is curated meaning: matching one
+-- reports that taught it (half, up to 0.8 when four or more of them use the word). A synonym group is curated meaning: matching one
 -- counts 1.25× (1.1× through another term of the group than the one the text used). `similarity` is the share of the
 -- text's weight an objection earned (0–1); `relevance` ranks. Rows come best first for each text, with the objections'
 -- columns, so callers need not join back.
@@ -356,9 +389,25 @@ DECLARE
     v_common integer;
 BEGIN
     SELECT objections INTO v_objections FROM search_totals WHERE org_id = v_org;
-    -- One objection in a hundred, and never fewer than 20.
-    v_common := greatest(20, v_objections / 100)::integer;
+    -- One objection in a hundred, at least 20 and at most 50: past that, how common a word is hardly changes its weight.
+    v_common := least(50, greatest(20, v_objections / 100))::integer;
     IF v_org IS NULL OR coalesce(v_objections, 0) = 0 THEN
+        RETURN;
+    END IF;
+    -- A text matches only through a synonym term, a stem few objections use, a common stem some statement says, or a stem
+    -- the organization never used (it may have look-alikes). Texts with none of these find nothing: a few index probes
+    -- say so without running the scoring below (the same answer, at a fraction of the cost).
+    IF NOT EXISTS (
+        SELECT FROM unnest(p_texts) x(t) CROSS JOIN LATERAL unnest(tsvector_to_array(roadwork_search_doc(x.t, true))) w(lexeme)
+        LEFT JOIN LATERAL (SELECT v.objections FROM search_vocabulary v
+                           WHERE v.org_id = v_org AND v.lexeme = w.lexeme COLLATE "C" LIMIT 1) v ON true
+        WHERE EXISTS (SELECT FROM synonym_terms s WHERE s.org_id = v_org AND s.lexemes[1] = w.lexeme)
+           OR (w.lexeme <> ALL (roadwork_filler_words())
+               AND (coalesce(v.objections, 0) = 0 AND length(w.lexeme) >= 4 AND w.lexeme !~ '^[0-9]'
+                    OR v.objections BETWEEN 1 AND v_common
+                    OR v.objections > v_common AND EXISTS (
+                        SELECT FROM objection_terms t WHERE t.org_id = v_org AND t.lexeme = w.lexeme AND t.in_statement)))
+    ) THEN
         RETURN;
     END IF;
     RETURN QUERY
@@ -366,7 +415,9 @@ BEGIN
         SELECT x.n::integer AS n, roadwork_search_doc(x.t, true) AS doc FROM unnest(p_texts) WITH ORDINALITY AS x(t, n)
     ),
     spotted AS (
-        SELECT t.n, s.group_id, s.term, s.lexemes FROM texts t JOIN synonym_terms s ON s.lexemes <@ tsvector_to_array(t.doc) AND s.org_id = v_org
+        SELECT t.n, s.group_id, s.term, s.lexemes FROM texts t CROSS JOIN LATERAL (
+            SELECT s.group_id, s.term, s.lexemes FROM synonym_terms s
+            WHERE s.org_id = v_org AND s.lexemes[1] = ANY (tsvector_to_array(t.doc)) AND s.lexemes <@ tsvector_to_array(t.doc)) s
     ),
     own AS (
         SELECT t.n, w.lexeme FROM texts t CROSS JOIN LATERAL unnest(ts_delete(t.doc, roadwork_filler_words())) w
@@ -377,92 +428,98 @@ BEGIN
             SELECT o.n, 'w:' || o.lexeme AS unit, ARRAY[o.lexeme] AS lexemes, 1.0::double precision AS weight FROM own o
             UNION ALL
             SELECT o.n, 'w:' || o.lexeme, ARRAY[f.lexeme COLLATE "default"], f.likeness FROM own o CROSS JOIN LATERAL (
-                -- Trigram likeness as a whole word (typos) or as part of a longer one (a word cut off while typing).
-                SELECT v.lexeme, l.likeness FROM search_vocabulary v
+                -- Trigram likeness as whole words (typos), or 0.75 for a longer stem the word begins (cut off while
+                -- typing); among at most 100 stems sharing its first three letters, so a look-up has a bounded cost.
+                SELECT v.lexeme, l.likeness FROM (
+                    SELECT v.lexeme FROM search_vocabulary v
+                    WHERE v.org_id = v_org AND v.lexeme >= left(o.lexeme, 3) COLLATE "C" AND v.lexeme < left(o.lexeme, 3) || chr(1114111) COLLATE "C"
+                    LIMIT 100) v
                 CROSS JOIN LATERAL (SELECT greatest(similarity(v.lexeme, o.lexeme),
-                                                    CASE WHEN word_similarity(o.lexeme, v.lexeme) >= 0.75 THEN 0.75 ELSE 0 END)::double precision AS likeness) l
-                WHERE v.org_id = v_org AND v.lexeme >= left(o.lexeme, 3) COLLATE "C" AND v.lexeme < left(o.lexeme, 3) || chr(1114111) COLLATE "C"
-                  AND l.likeness >= 0.4
+                                                    CASE WHEN starts_with(v.lexeme, o.lexeme) THEN 0.75 ELSE 0 END)::double precision AS likeness) l
+                WHERE l.likeness >= 0.4
                 ORDER BY l.likeness DESC, v.lexeme LIMIT 2) f
             WHERE length(o.lexeme) >= 4 AND o.lexeme !~ '^[0-9]'
-              AND NOT EXISTS (SELECT FROM search_vocabulary k WHERE k.org_id = v_org AND k.lexeme = o.lexeme)
+              AND NOT EXISTS (SELECT FROM search_vocabulary k WHERE k.org_id = v_org AND k.lexeme = o.lexeme COLLATE "C" AND k.objections > 0)
             UNION ALL
             SELECT g.n, 'g:' || g.group_id, s.lexemes,
                    CASE WHEN EXISTS (SELECT FROM spotted x WHERE x.n = g.n AND x.group_id = g.group_id AND x.term = s.term)
                         THEN 1.25 ELSE 1.1 END
             FROM (SELECT DISTINCT n, group_id FROM spotted) g
-            JOIN synonym_terms s ON s.group_id = g.group_id
+            CROSS JOIN LATERAL (SELECT s.term, s.lexemes FROM synonym_terms s WHERE s.group_id = g.group_id LIMIT 100) s
         ) a
     ),
     stems AS (
-        SELECT DISTINCT unnest(lexemes) AS lexeme FROM alternatives
+        SELECT DISTINCT a.n, l.lexeme FROM alternatives a CROSS JOIN LATERAL unnest(a.lexemes) l(lexeme)
     ),
-    -- A stem found in more than v_common objections is common: it only adds to objections found by rarer ones (or, when
-    -- a text has no rarer one, to the first few it points to), so a search reads a bounded number of rows.
+    -- How many objections each stem points to (the vocabulary's count). A stem in more than v_common is common: it only
+    -- adds to objections found by rarer ones (or, when a text has no rarer one, to those whose statement says it), so a
+    -- search reads a bounded number of rows.
+    rarity AS (
+        SELECT s.n, s.lexeme, v.objections AS df FROM stems s CROSS JOIN LATERAL (
+            SELECT v.objections FROM search_vocabulary v WHERE v.org_id = v_org AND v.lexeme = s.lexeme COLLATE "C" AND v.objections > 0 LIMIT 1) v
+    ),
     hits AS (
-        SELECT s.lexeme, p.objection_id, p.in_statement, p.phrasings, count(*) OVER (PARTITION BY s.lexeme) AS df
-        FROM stems s CROSS JOIN LATERAL (
+        SELECT r.lexeme, p.objection_id, p.in_statement, p.phrasings FROM (SELECT DISTINCT lexeme FROM rarity WHERE df <= v_common) r
+        CROSS JOIN LATERAL (
             SELECT t.objection_id, t.in_statement, t.phrasings FROM objection_terms t
-            WHERE t.org_id = v_org AND t.lexeme = s.lexeme LIMIT v_common + 1) p
+            WHERE t.org_id = v_org AND t.lexeme = r.lexeme LIMIT 4 * v_common) p
     ),
     candidates AS (
-        SELECT DISTINCT h.objection_id FROM hits h WHERE h.df <= v_common
+        SELECT DISTINCT r.n, h.objection_id FROM rarity r JOIN hits h ON h.lexeme = r.lexeme WHERE r.df <= v_common
         UNION
-        SELECT h.objection_id FROM (SELECT objection_id FROM hits WHERE NOT EXISTS (SELECT FROM hits r WHERE r.df <= v_common) LIMIT 50) h
+        SELECT r.n, t.objection_id FROM rarity r CROSS JOIN LATERAL (
+            SELECT t.objection_id FROM objection_terms t WHERE t.org_id = v_org AND t.lexeme = r.lexeme AND t.in_statement LIMIT 20) t
+        WHERE r.df > v_common AND NOT EXISTS (SELECT FROM rarity x WHERE x.n = r.n AND x.df <= v_common)
     ),
-    postings AS (
-        SELECT h.lexeme, h.objection_id, h.in_statement, h.phrasings, h.df FROM hits h JOIN candidates c USING (objection_id)
-        UNION
-        SELECT c.lexeme, t.objection_id, t.in_statement, t.phrasings, v_common + 1 FROM (SELECT DISTINCT lexeme FROM hits WHERE df > v_common) c
-        CROSS JOIN candidates k CROSS JOIN LATERAL (
-            SELECT t.objection_id, t.in_statement, t.phrasings FROM objection_terms t
-            WHERE t.org_id = v_org AND t.lexeme = c.lexeme AND t.objection_id = k.objection_id LIMIT 1) t
-    ),
+    -- Each text's stems among its own candidates.
+    -- Each text's stems among its own candidates, and how strongly each candidate says them.
     strengths AS (
-        SELECT p.lexeme, p.objection_id, p.df, p.in_statement,
-               CASE WHEN p.in_statement THEN 1.0
-                    ELSE 0.3 + 0.5 * least(1.0, p.phrasings::double precision
-                                                / greatest((SELECT learned FROM objection_search WHERE objection_id = p.objection_id), 1)) END AS strength
-        FROM postings p
+        SELECT p.n, p.lexeme, p.objection_id, p.df, p.in_statement,
+               CASE WHEN p.in_statement THEN 1.0 ELSE least(0.8, 0.4 + 0.1 * p.phrasings) END AS strength
+        FROM (
+            SELECT r.n, h.lexeme, h.objection_id, h.in_statement, h.phrasings, r.df
+            FROM rarity r JOIN hits h ON h.lexeme = r.lexeme JOIN candidates c ON c.n = r.n AND c.objection_id = h.objection_id
+            WHERE r.df <= v_common
+            UNION ALL
+            SELECT r.n, r.lexeme, t.objection_id, t.in_statement, t.phrasings, r.df
+            FROM rarity r JOIN candidates c ON c.n = r.n CROSS JOIN LATERAL (
+                SELECT t.objection_id, t.in_statement, t.phrasings FROM objection_terms t
+                WHERE t.org_id = v_org AND t.lexeme = r.lexeme AND t.objection_id = c.objection_id LIMIT 1) t
+            WHERE r.df > v_common) p
     ),
     matched AS (
         SELECT a.n, a.unit, x.objection_id, a.weight * min(x.strength) AS strength, max(x.df) AS df,
-               array_agg(x.lexeme) FILTER (WHERE x.in_statement) AS said
-        FROM alternatives a CROSS JOIN LATERAL unnest(a.lexemes) l(lexeme) JOIN strengths x ON x.lexeme = l.lexeme
+               count(*) FILTER (WHERE x.in_statement) AS said
+        FROM alternatives a CROSS JOIN LATERAL unnest(a.lexemes) l(lexeme) JOIN strengths x ON x.n = a.n AND x.lexeme = l.lexeme
         GROUP BY a.alt, a.n, a.unit, a.weight, x.objection_id, cardinality(a.lexemes)
         HAVING count(*) = cardinality(a.lexemes)
     ),
-    reach AS (
-        SELECT n, unit, count(DISTINCT objection_id) AS objections, max(df) FILTER (WHERE df > v_common) AS common FROM matched GROUP BY n, unit
-    ),
     units AS (
         SELECT a.n, a.unit, ln(1 + v_objections / greatest(1, r.objections, r.common)) AS idf, r.unit IS NOT NULL AS known
-        FROM (SELECT DISTINCT n, unit FROM alternatives) a LEFT JOIN reach r ON r.n = a.n AND r.unit = a.unit
+        FROM (SELECT DISTINCT n, unit FROM alternatives) a LEFT JOIN (
+            SELECT n, unit, count(DISTINCT objection_id) AS objections, max(df) FILTER (WHERE df > v_common) AS common
+            FROM matched GROUP BY n, unit) r ON r.n = a.n AND r.unit = a.unit
     ),
     totals AS (
         SELECT n, sum(CASE WHEN known THEN idf ELSE idf / 2 END) AS weight FROM units GROUP BY n
     ),
-    scored AS (
-        SELECT m.n, m.objection_id, sum(u.idf * m.strength) AS relevance
-        FROM (SELECT n, unit, objection_id, max(strength) AS strength FROM matched GROUP BY n, unit, objection_id) m
-        JOIN units u ON u.n = m.n AND u.unit = m.unit
-        GROUP BY m.n, m.objection_id
-    ),
-    said AS (
-        SELECT m.n, m.objection_id, count(DISTINCT w) AS stems FROM matched m CROSS JOIN LATERAL unnest(m.said) w GROUP BY m.n, m.objection_id
-    ),
-    -- The share of an objection's statement the text says: 0.8× for none of it, 1.2× for all of it.
+    -- Summed over the text's units, times the share of the objection's statement the text says (0.8× for none of it,
+    -- 1.2× for all of it).
     covered AS (
-        SELECT s.n, s.objection_id,
-               s.relevance * (0.8 + 0.4 * least(1.0, coalesce(d.stems, 0)::double precision
+        SELECT s.n, s.objection_id, s.relevance * (0.8 + 0.4 * least(1.0, s.said::double precision
                    / greatest((SELECT statement_stems FROM objection_search WHERE objection_id = s.objection_id), 1))) AS relevance
-        FROM scored s LEFT JOIN said d ON d.n = s.n AND d.objection_id = s.objection_id
+        FROM (
+            SELECT m.n, m.objection_id, sum(u.idf * m.strength) AS relevance, sum(m.said) AS said
+            FROM (SELECT n, unit, objection_id, max(strength) AS strength, max(said) AS said FROM matched GROUP BY n, unit, objection_id) m
+            JOIN units u ON u.n = m.n AND u.unit = m.unit
+            GROUP BY m.n, m.objection_id) s
     ),
     ranked AS (
         SELECT s.n, o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at,
                o.updated_at, least(1.0, s.relevance / t.weight) AS similarity, s.relevance,
                row_number() OVER (PARTITION BY s.n ORDER BY s.relevance DESC, o.report_count DESC, o.id) AS place
-        FROM covered s JOIN totals t ON t.n = s.n JOIN objections o ON o.id = s.objection_id AND o.status = 'open'
+        FROM covered s JOIN totals t ON t.n = s.n CROSS JOIN LATERAL (
+            SELECT o.* FROM objections o WHERE o.id = s.objection_id AND o.status = 'open' LIMIT 1) o
     )
     SELECT r.n, r.id, r.statement, r.obstacle_id, r.status, r.merged_into_id, r.report_count, r.version, r.created_at,
            r.updated_at, r.similarity, r.relevance
@@ -492,7 +549,4 @@ INSERT INTO objection_terms (org_id, lexeme, objection_id, phrasings)
 SELECT o.org_id, l, o.merged_into_id, count(*) FROM objections o, unnest(tsvector_to_array(roadwork_search_doc(o.statement, true))) l
 WHERE o.status = 'merged' GROUP BY o.org_id, l, o.merged_into_id
 ON CONFLICT (org_id, lexeme, objection_id) DO UPDATE SET phrasings = objection_terms.phrasings + EXCLUDED.phrasings;
-UPDATE objection_search s SET learned = m.n FROM (SELECT merged_into_id, count(*) AS n FROM objections WHERE status = 'merged' GROUP BY 1) m
-WHERE s.objection_id = m.merged_into_id;
-INSERT INTO search_vocabulary (org_id, lexeme) SELECT DISTINCT org_id, lexeme FROM objection_terms;
 SELECT roadwork_learn_unlearned(id) FROM organizations;
