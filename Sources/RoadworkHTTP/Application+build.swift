@@ -13,7 +13,7 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "roadwork"),
         logger: logger
     )
-    app.addServices(DatabaseService(database: database))
+    app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger))
     return app
 }
 

@@ -71,10 +71,7 @@ extension Store {
             let scoring = BacklogScoring(halfLifeDays: try row.decode("half_life_days"), referenceDealSize: try row.decode("reference_deal_size"))
             addCount(try CountedRows(results[1].first!), to: objection, day: new.occurredOn, amount: amount, scoring: scoring)
         }
-        if new.objectionID != nil {
-            // A report about an objection teaches it the rep's wording (sent with COMMIT; nothing waits for it).
-            connection.enqueue("SELECT roadwork_learn_report($1)", [id])
-        }
+        if new.objectionID != nil { queueForTeaching(id) }
         try audit("report.filed", "field_report", report.id, before: Nothing?.none, after: report)
         let similar = try similarAt.map { try Self.similar(from: results[$0]) } ?? []
         return FiledReport(report: report, similar: Array(similar.filter { $0.objection.id != report.objectionID }.prefix(similarLimit)))
@@ -163,7 +160,7 @@ extension Store {
         if previous != counted.id {
             // The report's wording moves with it: taken back from the objection it taught, taught to the new one.
             if previous != nil { connection.enqueue("SELECT roadwork_unlearn_report($1)", [id]) }
-            connection.enqueue("SELECT roadwork_learn_report($1)", [id])
+            queueForTeaching(id)
         }
         if previous != counted.id {
             if let previous {
@@ -176,6 +173,22 @@ extension Store {
         }
         try audit("report.triaged", "field_report", id, before: report, after: after)
         return after
+    }
+}
+
+extension Store {
+    /// A report linked to an objection teaches it the rep's wording: queued in this transaction (sent with COMMIT; nothing
+    /// waits for it), taught a moment later by the background teacher (`Database.teachQueuedReports`).
+    func queueForTeaching(_ reportID: UUID) {
+        connection.enqueue("INSERT INTO teaching_queue (report_id, org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [reportID, orgID])
+    }
+}
+
+extension Database {
+    /// Teaches up to `limit` queued reports to their objections, across organizations; returns how many it took from the
+    /// queue (fewer than `limit` when it is empty). Several processes may call it at once: each takes different reports.
+    public func teachQueuedReports(limit: Int = 500) async throws -> Int {
+        try await unscoped { try $0.query("SELECT roadwork_teach_queued($1) AS n", [limit]).first!.decode("n") }
     }
 }
 

@@ -57,6 +57,8 @@ public struct SimilarityEvaluation: Sendable, Encodable {
                 _ = try store.triageReport(id: filed.id, objectionID: id, newObjection: nil, scoring: scoring)
             }
         }
+        // What a server's background teacher does a moment after each triage.
+        while try await database.teachQueuedReports() > 0 {}
         let warm = try await score(database, organization.id, zip(set.walls, walls).flatMap { wall, id in wall.phrasings.dropFirst().map { ($0, id) } })
         return SimilarityEvaluation(walls: set.walls.count, unrelated: set.unrelated.count, cold: cold, warm: warm)
     }

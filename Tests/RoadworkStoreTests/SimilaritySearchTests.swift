@@ -56,16 +56,20 @@ struct SimilaritySearchTests {
             let filed = try store.fileReport(try report("Their helm chart kept failing on the kubernetes cluster")).report
             _ = try store.triageReport(id: filed.id, objectionID: ids[4], newObjection: nil, scoring: try store.scoring())
         }
+        // Linking queues the report; the background teacher (called directly here) teaches it a moment later.
+        _ = try await database.teachQueuedReports()
         #expect(try await found(database, org, asked).first == ids[4])
         // A report filed against an objection teaches it too.
         #expect(try await !found(database, org, "terraform module").contains(ids[3]))
         try await database.tenant(org, actor: admin) { _ = try $0.fileReport(try report("Their terraform module broke the rollout", objectionID: ids[3])) }
+        _ = try await database.teachQueuedReports()
         #expect(try await found(database, org, "terraform module").first == ids[3])
         // Moving the report to another objection moves what it taught.
         try await database.tenant(org, actor: admin) { store in
             let id = try store.reports(ReportFilter(objectionID: ids[4]), after: nil, limit: 10).first!.id
             _ = try store.triageReport(id: id, objectionID: ids[2], newObjection: nil, scoring: try store.scoring())
         }
+        _ = try await database.teachQueuedReports()
         #expect(try await found(database, org, asked).first == ids[2])
         await database.pool.shutdown()
     }
@@ -188,5 +192,41 @@ struct SimilaritySearchTests {
         #expect(pairs.count == 1)
         #expect(pairs.first?.source.id == twin && pairs.first?.target.id == ids[0])
         await database.pool.shutdown()
+    }
+}
+
+@Suite("The background teacher")
+struct TeachingQueueTests {
+    @Test func twoTeachersAtOnceTeachEveryQueuedReportOnceAndRespectTheCap() async throws {
+        let database = try TestDatabase.database(poolSize: 6)
+        let (org, admin) = try await TestDatabase.organization(database, name: "Teachers")
+        let wall = try await database.tenant(org.id, actor: admin.id) { try $0.createObjection(try NewObjection.validate(statement: "Installation is fragile", obstacleID: nil)).id }
+        try await database.tenant(org.id, actor: admin.id) { store in
+            for index in 0..<60 {
+                _ = try store.fileReport(try NewFieldReport.validate(summary: "helm chart number \(index) failed", account: "Acme \(index)",
+                    dealAmount: nil, stage: nil, competitor: nil, persona: nil, industry: nil, product: nil, occurredOn: nil,
+                    objectionID: wall, today: Day.today()))
+            }
+        }
+        async let first = drain(database)
+        async let second = drain(database)
+        _ = try await (first, second)
+        let (learned, phrasings) = try await database.tenant(org.id) { store in
+            (try store.connection.query("SELECT count(*) AS n FROM learned_reports WHERE objection_id = $1", [wall]).first!.decode("n", as: Int.self),
+             try store.connection.query("SELECT phrasings FROM objection_terms WHERE objection_id = $1 AND lexeme = 'helm'", [wall]).first!.decode("phrasings", as: Int.self))
+        }
+        // The first 50 reports teach; each one's words count once, whichever teacher took it.
+        #expect(learned == 50)
+        #expect(phrasings == 50)
+        await database.pool.shutdown()
+    }
+
+    private func drain(_ database: Database) async throws -> Int {
+        var total = 0
+        while true {
+            let taken = try await database.teachQueuedReports(limit: 7)
+            total += taken
+            if taken == 0 { return total }
+        }
     }
 }

@@ -89,6 +89,15 @@ CREATE TABLE learned_reports (
 );
 CREATE INDEX learned_reports_objection_idx ON learned_reports (objection_id);
 
+-- Reports linked to an objection and not taught yet: written in the transaction that links them (so none is lost), taught
+-- a moment later in batches by a background teacher in every server process (roadwork_teach_queued).
+CREATE TABLE teaching_queue (
+    report_id uuid PRIMARY KEY,
+    org_id uuid NOT NULL,
+    queued_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX teaching_queue_order_idx ON teaching_queue (queued_at);
+
 -- Every stem an organization has used, for typo-tolerant look-ups. Byte order, so the stems sharing a word's first three
 -- letters are one short range of the key: typos rarely touch the first letters, and the range stays small whatever the
 -- size of the vocabulary (a trigram index scanned the long posting lists of common trigrams: 1.4 ms per word at 20k stems).
@@ -137,8 +146,8 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['objection_search', 'objection_terms', 'learned_reports', 'search_vocabulary', 'search_totals',
-                             'synonym_groups', 'synonym_terms'] LOOP
+    FOREACH t IN ARRAY ARRAY['objection_search', 'objection_terms', 'learned_reports', 'teaching_queue', 'search_vocabulary',
+                             'search_totals', 'synonym_groups', 'synonym_terms'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY %I ON %I USING (org_id = roadwork_current_org()) WITH CHECK (org_id = roadwork_current_org())',
                        t || '_tenant', t);
@@ -282,28 +291,64 @@ CREATE TRIGGER objections_statement_reindexed AFTER UPDATE OF statement ON objec
 -- one cheap check.
 CREATE FUNCTION roadwork_teaching_cap() RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 50 $$;
 
--- Teaches the objection a report counts for (after merges) the report's wording; does nothing for an untriaged report, a
--- report that already taught, or an objection past its first roadwork_teaching_cap() reports (its report_count, which
--- the write linking the report has just raised, on a row it holds: no count to run).
-CREATE FUNCTION roadwork_learn_report(p_report uuid) RETURNS void
-    LANGUAGE plpgsql AS $$
+-- Teaches queued reports, up to p_limit, in a few set-based statements: each the objection it counts for now (after any
+-- merge or move since it was queued), if that objection has taught fewer than roadwork_teaching_cap() reports. Runs as
+-- the owner across organizations (a background worker); several processes at once each take different reports.
+CREATE FUNCTION roadwork_teach_queued(p_limit integer) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    v_org uuid;
-    v_objection uuid;
-    v_summary text;
+    v_taken uuid[];
+    v_spread integer;
 BEGIN
-    SELECT r.org_id, r.counted_objection_id, r.summary INTO v_org, v_objection, v_summary
-    FROM field_reports r JOIN objections o ON o.id = r.counted_objection_id
-    WHERE r.id = p_report AND o.report_count <= roadwork_teaching_cap();
-    IF v_objection IS NULL THEN
-        RETURN;
+    WITH taken AS (
+        DELETE FROM teaching_queue q WHERE q.report_id IN (
+            SELECT report_id FROM teaching_queue ORDER BY queued_at LIMIT p_limit FOR UPDATE SKIP LOCKED)
+        RETURNING q.report_id)
+    SELECT coalesce(array_agg(report_id), '{}') INTO v_taken FROM taken;
+    IF cardinality(v_taken) = 0 THEN
+        RETURN 0;
     END IF;
-    INSERT INTO learned_reports (report_id, org_id, objection_id) VALUES (p_report, v_org, v_objection) ON CONFLICT DO NOTHING;
-    IF FOUND THEN
-        PERFORM roadwork_add_terms(v_org, v_objection, roadwork_learned_doc(v_summary), false);
-    END IF;
+    -- Another teacher may be teaching the same objections: one at a time (in a fixed order, so never a deadlock), and the
+    -- statement below, started after the wait, counts what the other one taught.
+    PERFORM FROM objection_search WHERE objection_id IN (SELECT counted_objection_id FROM field_reports WHERE id = ANY (v_taken))
+    ORDER BY objection_id FOR UPDATE;
+    WITH taken AS (
+        SELECT unnest(v_taken) AS report_id),
+    reports AS (
+        SELECT r.id, r.org_id, r.counted_objection_id AS objection_id, roadwork_learned_doc(r.summary) AS doc,
+               row_number() OVER (PARTITION BY r.counted_objection_id ORDER BY r.created_at, r.id) AS k
+        FROM taken t JOIN field_reports r ON r.id = t.report_id
+        WHERE r.counted_objection_id IS NOT NULL AND NOT EXISTS (SELECT FROM learned_reports l WHERE l.report_id = r.id)),
+    chosen AS (
+        SELECT r.* FROM reports r
+        WHERE r.k <= roadwork_teaching_cap() - (SELECT count(*) FROM learned_reports l WHERE l.objection_id = r.objection_id)),
+    marked AS (
+        INSERT INTO learned_reports (report_id, org_id, objection_id) SELECT id, org_id, objection_id FROM chosen
+        ON CONFLICT DO NOTHING RETURNING report_id),
+    words AS (
+        SELECT c.org_id, c.objection_id, w.lexeme, count(*) AS n
+        FROM chosen c JOIN marked m ON m.report_id = c.id CROSS JOIN LATERAL unnest(tsvector_to_array(c.doc)) w(lexeme)
+        GROUP BY c.org_id, c.objection_id, w.lexeme),
+    added AS (
+        INSERT INTO objection_terms (org_id, lexeme, objection_id, phrasings) SELECT org_id, lexeme, objection_id, n FROM words
+        ON CONFLICT (org_id, lexeme, objection_id) DO UPDATE SET phrasings = objection_terms.phrasings + EXCLUDED.phrasings
+        RETURNING org_id, lexeme, xmax = 0 AS spread),
+    spread AS (
+        SELECT org_id, lexeme, count(*) AS n FROM added WHERE spread GROUP BY org_id, lexeme),
+    fresh AS (
+        INSERT INTO search_vocabulary (org_id, lexeme, objections) SELECT org_id, lexeme, least(51, n) FROM spread
+        ON CONFLICT DO NOTHING RETURNING org_id, lexeme),
+    counted AS (
+        UPDATE search_vocabulary v SET objections = least(51, v.objections + s.n) FROM spread s
+        WHERE v.org_id = s.org_id AND v.lexeme = s.lexeme COLLATE "C" AND v.objections <= 50
+          AND NOT EXISTS (SELECT FROM fresh f WHERE f.org_id = s.org_id AND f.lexeme = s.lexeme)
+        RETURNING 1)
+    SELECT count(*) INTO v_spread FROM counted;
+    RETURN cardinality(v_taken);
 END
 $$;
+REVOKE ALL ON FUNCTION roadwork_teach_queued(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION roadwork_teach_queued(integer) TO roadwork_app;
 
 -- Takes a report's wording back from the objection it taught (the report is being moved to another objection).
 CREATE FUNCTION roadwork_unlearn_report(p_report uuid) RETURNS void
