@@ -59,13 +59,17 @@ struct ConnectionPoolTests {
     @Test func waitersGiveUpAfterTheAcquireTimeout() async throws {
         let pool = ConnectionPool(conninfo: try TestDatabase.url(), size: 1, acquireTimeout: .milliseconds(100))
         let holding = Flag()
+        let released = Flag()
         async let holder: Void = pool.transaction { connection in
             holding.set()
-            _ = try connection.query("SELECT pg_sleep(0.5)")
+            // Keeps the only connection until the waiter has given up, however slow the machine (at most 30 s).
+            for _ in 0..<3000 where !released.isSet { usleep(10_000) }
+            _ = try connection.query("SELECT 1")
         }
-        // Wait until the holder has the only connection, however slow the machine.
+        // Wait until the holder has the only connection.
         while !holding.isSet { try await Task.sleep(for: .milliseconds(5)) }
         await #expect(throws: PostgresError.self) { try await pool.transaction { $0.backendPID } }
+        released.set()
         try await holder
         await pool.shutdown()
     }

@@ -154,10 +154,33 @@ def test_two_heads_reorder_sign_and_see_the_new_lineup(browser):
     marketing_context.close()
 
 
+def test_the_inbox_suggests_the_wall_a_rep_worded_differently_and_one_click_accepts_it(browser):
+    rep_context, rep = signed_in(browser, "rep3@demo.example", PHONE)
+    rep.goto(BASE + "/reports/new")
+    rep.get_by_label("What did the buyer say?").fill("Their IT wants users to log in through Okta, again")
+    rep.get_by_label("Account").fill("Accept Test Co")
+    rep.get_by_role("button", name="File report").click()
+    rep.wait_for_url(re.compile(r".*/\?done=.*"))
+    rep_context.close()
+
+    context, page = signed_in(browser, "marketer@demo.example", LAPTOP)
+    page.goto(BASE + "/triage")
+    card = page.get_by_role("region", name="Report from Accept Test Co").first
+    expect(card).to_contain_text("Best match: No SSO with Okta or Azure AD")
+    shoot(page, "triage_suggestion")
+    card.get_by_role("button", name="Accept").click()
+    expect(page.get_by_role("status")).to_contain_text("Report triaged")
+    expect(page.get_by_role("region", name="Report from Accept Test Co")).to_have_count(0)
+    reports = api(page, "/api/v1/reports?account=Accept%20Test%20Co")["items"]
+    sso = [o for o in api(page, "/api/v1/objections?limit=200")["items"] if o["statement"] == "No SSO with Okta or Azure AD"][0]
+    assert reports[0]["objection_id"] == sso["id"]
+    context.close()
+
+
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1280"])
 def test_every_page_renders_at_both_widths(browser, viewport):
     pages = {
-        "marketer@demo.example": ["/", "/reports/new", "/triage", "/backlog", "/content"],
+        "marketer@demo.example": ["/", "/reports/new", "/triage", "/triage/duplicates", "/vocabulary", "/backlog", "/content"],
         "sales.head@demo.example": ["/review"],
         "admin@demo.example": ["/admin"],
         "rep@demo.example": ["/", "/content"],

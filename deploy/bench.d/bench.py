@@ -22,6 +22,7 @@ DURATION = os.environ.get("BENCH_DURATION", "10s")
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "10000,1000000,10000000").split(",")]
 PASSWORD = "roadwork-bench"
 rows = []
+servers = []  # every server process started, stopped on the way out whatever happens
 
 
 def log(message):
@@ -44,7 +45,10 @@ def start_server():
     started = time.monotonic()
     process = subprocess.Popen([BIN, "serve", "--port", str(PORT), "--log-level", "warning"], env={**os.environ, "ROADWORK_DATABASE_URL": APP_URL},
                                stdout=subprocess.DEVNULL, stderr=open(ROOT / ".roadwork/bench-server.log", "a"))
+    servers.append(process)
     while True:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with {process.returncode} (is port {PORT} taken?)")
         try:
             if http("GET", "/readyz")[0] == 200:
                 return process, time.monotonic() - started
@@ -222,4 +226,10 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for server in servers:
+            if server.poll() is None:
+                server.terminate()
+                server.wait()

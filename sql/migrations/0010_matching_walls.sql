@@ -509,14 +509,18 @@ BEGIN
             SELECT t.objection_id, t.in_statement, t.phrasings FROM objection_terms t
             WHERE t.org_id = v_org AND t.lexeme = r.lexeme LIMIT 4 * v_common) p
     ),
-    candidates AS (
-        SELECT DISTINCT r.n, h.objection_id FROM rarity r JOIN hits h ON h.lexeme = r.lexeme WHERE r.df <= v_common
-        UNION
-        SELECT r.n, t.objection_id FROM rarity r CROSS JOIN LATERAL (
+    -- For a text with no rare stem, the statements that say one of its common stems (a few per stem): these are both its
+    -- candidates and all the evidence counted for it (its common stems are not looked up among what reports taught).
+    stated AS (
+        SELECT r.n, r.lexeme, t.objection_id, r.df FROM rarity r CROSS JOIN LATERAL (
             SELECT t.objection_id FROM objection_terms t WHERE t.org_id = v_org AND t.lexeme = r.lexeme AND t.in_statement LIMIT 20) t
         WHERE r.df > v_common AND NOT EXISTS (SELECT FROM rarity x WHERE x.n = r.n AND x.df <= v_common)
     ),
-    -- Each text's stems among its own candidates.
+    candidates AS (
+        SELECT DISTINCT r.n, h.objection_id FROM rarity r JOIN hits h ON h.lexeme = r.lexeme WHERE r.df <= v_common
+        UNION
+        SELECT n, objection_id FROM stated
+    ),
     -- Each text's stems among its own candidates, and how strongly each candidate says them.
     strengths AS (
         SELECT p.n, p.lexeme, p.objection_id, p.df, p.in_statement,
@@ -530,7 +534,9 @@ BEGIN
             FROM rarity r JOIN candidates c ON c.n = r.n CROSS JOIN LATERAL (
                 SELECT t.objection_id, t.in_statement, t.phrasings FROM objection_terms t
                 WHERE t.org_id = v_org AND t.lexeme = r.lexeme AND t.objection_id = c.objection_id LIMIT 1) t
-            WHERE r.df > v_common) p
+            WHERE r.df > v_common AND EXISTS (SELECT FROM rarity x WHERE x.n = r.n AND x.df <= v_common)
+            UNION ALL
+            SELECT n, lexeme, objection_id, true, 0, df FROM stated) p
     ),
     matched AS (
         SELECT a.n, a.unit, x.objection_id, a.weight * min(x.strength) AS strength, max(x.df) AS df,

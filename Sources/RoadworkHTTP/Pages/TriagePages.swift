@@ -15,20 +15,31 @@ struct TriagePages {
             let values = try await web.read(identity) { store -> [String: Any] in
                 let inbox = try store.triageInbox(limit: Self.inboxSize)
                 let open = try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
-                let duplicates = try store.duplicateObjections()
                 return [
                     "count": inbox.count,
                     "confidentCount": inbox.filter { $0.confidentSuggestion != nil }.count,
                     "open": open.map { ["id": $0.id.lowercasedText, "statement": $0.statement] },
                     "reports": inbox.map(Self.row),
-                    "duplicates": duplicates.map { pair -> [String: Any] in
+                ]
+            }
+            return web.page("triage", title: "Triage", identity: identity, request: request, values: values)
+        }
+        // Objections that read alike, each offered as a merge of the smaller into the larger (a page of its own: comparing
+        // every new objection with all the others is more work than the inbox should wait for).
+        router.get("triage/duplicates") { request, _ in
+            let identity = try await web.identity(request, as: Roles.planners)
+            let values = try await web.read(identity) { store -> [String: Any] in
+                let open = try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
+                return [
+                    "open": open.map { ["id": $0.id.lowercasedText, "statement": $0.statement] },
+                    "duplicates": try store.duplicateObjections().map { pair -> [String: Any] in
                         ["sourceID": pair.source.id.lowercasedText, "source": pair.source.statement, "sourceReports": pair.source.reportCount,
                          "targetID": pair.target.id.lowercasedText, "target": pair.target.statement, "targetReports": pair.target.reportCount,
                          "alike": Self.percent(pair.similarity)]
                     },
                 ]
             }
-            return web.page("triage", title: "Triage", identity: identity, request: request, values: values)
+            return web.page("duplicates", title: "Duplicate objections", identity: identity, request: request, values: values)
         }
         router.post("triage/accept-confident") { request, context in
             let identity = try await web.identity(request, as: Roles.planners)
@@ -65,13 +76,13 @@ struct TriagePages {
             let identity = try await web.identity(request, as: Roles.planners)
             let form = try await web.form(request, context: context)
             guard let source = form["source"].flatMap(UUID.init(uuidString:)), let into = form["into"].flatMap(UUID.init(uuidString:)) else {
-                return Web.redirect("/triage", done: "Pick two objections to merge.")
+                return Web.redirect("/triage/duplicates", done: "Pick two objections to merge.")
             }
             do {
                 _ = try await web.database.tenant(identity) { store in try store.mergeObjection(source, into: into, scoring: try store.scoring()).id }
-                return Web.redirect("/triage", done: "Objections merged.")
+                return Web.redirect("/triage/duplicates", done: "Objections merged.")
             } catch let error as ValidationError {
-                return Web.redirect("/triage", done: "Not merged: \(error.errors.first?.message ?? "invalid").")
+                return Web.redirect("/triage/duplicates", done: "Not merged: \(error.errors.first?.message ?? "invalid").")
             }
         }
     }
