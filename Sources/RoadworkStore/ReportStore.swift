@@ -161,8 +161,6 @@ extension Store {
             // The report's wording moves with it: taken back from the objection it taught, taught to the new one.
             if previous != nil { connection.enqueue("SELECT roadwork_unlearn_report($1)", [id]) }
             queueForTeaching(id)
-        }
-        if previous != counted.id {
             if let previous {
                 try refreshAggregates(objectionID: previous, scoring: scoring)
                 try refreshAggregates(objectionID: counted.id, scoring: scoring)
