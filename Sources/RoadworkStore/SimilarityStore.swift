@@ -29,7 +29,7 @@ extension Store {
         var found = Array(repeating: [SimilarObjection](), count: texts.count)
         for row in rows {
             let index: Int = try row.decode("query_no")
-            found[index - 1].append(SimilarObjection(objection: try Self.objection(from: row), similarity: try row.decode("similarity")))
+            found[index - 1].append(try Self.similar(row))
         }
         return found
     }
@@ -77,15 +77,18 @@ extension Store {
     static func similarSearch(_ text: String, limit: Int) -> (sql: String, parameters: [any PostgresEncodable])? {
         let text = String(text.prefix(searchedLength))
         guard !text.trimmed.isEmpty else { return nil }
-        return (similarSQL, [text, limit])
+        return (matchSQL, [[text], limit])
     }
 
     // The search runs in a function owned by the schema owner: it counts words across the organization's objections.
-    // It returns each text's objections best first, with their columns.
-    private static let similarSQL = "SELECT \(objectionColumns), similarity FROM roadwork_match_objections(ARRAY[$1::text], $2)"
+    // It returns each text's objections best first, with their columns; one text is a batch of one.
     private static let matchSQL = "SELECT query_no, \(objectionColumns), similarity FROM roadwork_match_objections($1::text[], $2)"
 
     static func similar(from result: QueryResult) throws -> [SimilarObjection] {
-        try result.rows.map { SimilarObjection(objection: try objection(from: $0), similarity: try $0.decode("similarity")) }
+        try result.rows.map(similar)
+    }
+
+    private static func similar(_ row: Row) throws -> SimilarObjection {
+        SimilarObjection(objection: try objection(from: row), similarity: try row.decode("similarity"))
     }
 }

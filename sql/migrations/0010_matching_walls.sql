@@ -234,18 +234,16 @@ $$;
 CREATE TRIGGER organizations_seed_synonyms AFTER INSERT ON organizations
     FOR EACH ROW EXECUTE FUNCTION roadwork_seed_synonyms();
 
--- Adds words to an objection: from its statement (p_statement) or from one report that taught it. Words new to the
+-- Adds an objection's statement words to what it matches (reports teach through roadwork_teach_queued). Words new to the
 -- objection count one more objection in the vocabulary (a word used by more than 50 is left alone). PL/pgSQL, so the
 -- statement is planned once per session rather than on every call.
-CREATE FUNCTION roadwork_add_terms(p_org uuid, p_objection uuid, p_doc tsvector, p_statement boolean) RETURNS void
+CREATE FUNCTION roadwork_add_statement_terms(p_org uuid, p_objection uuid, p_doc tsvector) RETURNS void
     LANGUAGE plpgsql AS $$
 BEGIN
     WITH added AS (
-        INSERT INTO objection_terms (org_id, lexeme, objection_id, in_statement, phrasings)
-        SELECT p_org, l, p_objection, p_statement, CASE WHEN p_statement THEN 0 ELSE 1 END FROM unnest(tsvector_to_array(p_doc)) l
-        ON CONFLICT (org_id, lexeme, objection_id) DO UPDATE
-            SET in_statement = objection_terms.in_statement OR EXCLUDED.in_statement,
-                phrasings = objection_terms.phrasings + EXCLUDED.phrasings
+        INSERT INTO objection_terms (org_id, lexeme, objection_id, in_statement)
+        SELECT p_org, l, p_objection, true FROM unnest(tsvector_to_array(p_doc)) l
+        ON CONFLICT (org_id, lexeme, objection_id) DO UPDATE SET in_statement = true
         RETURNING lexeme, xmax = 0 AS spread),
     fresh AS (
         INSERT INTO search_vocabulary (org_id, lexeme, objections) SELECT p_org, lexeme, 1 FROM added WHERE spread
@@ -278,7 +276,7 @@ BEGIN
         DELETE FROM objection_terms WHERE objection_id = NEW.id AND phrasings = 0 AND NOT in_statement;
     END IF;
     UPDATE objection_search SET statement_stems = length(roadwork_search_doc(NEW.statement)) WHERE objection_id = NEW.id;
-    PERFORM roadwork_add_terms(NEW.org_id, NEW.id, roadwork_search_doc(NEW.statement, true), true);
+    PERFORM roadwork_add_statement_terms(NEW.org_id, NEW.id, roadwork_search_doc(NEW.statement, true));
     RETURN NULL;
 END
 $$;
@@ -319,9 +317,11 @@ BEGIN
                row_number() OVER (PARTITION BY r.counted_objection_id ORDER BY r.created_at, r.id) AS k
         FROM taken t JOIN field_reports r ON r.id = t.report_id
         WHERE r.counted_objection_id IS NOT NULL AND NOT EXISTS (SELECT FROM learned_reports l WHERE l.report_id = r.id)),
+    taught AS (
+        SELECT o.objection_id, (SELECT count(*) FROM learned_reports l WHERE l.objection_id = o.objection_id) AS n
+        FROM (SELECT DISTINCT objection_id FROM reports) o),
     chosen AS (
-        SELECT r.* FROM reports r
-        WHERE r.k <= roadwork_teaching_cap() - (SELECT count(*) FROM learned_reports l WHERE l.objection_id = r.objection_id)),
+        SELECT r.* FROM reports r JOIN taught t ON t.objection_id = r.objection_id WHERE r.k <= roadwork_teaching_cap() - t.n),
     marked AS (
         INSERT INTO learned_reports (report_id, org_id, objection_id) SELECT id, org_id, objection_id FROM chosen
         ON CONFLICT DO NOTHING RETURNING report_id),
