@@ -98,14 +98,19 @@ def test_a_rep_cannot_reach_triage(browser):
     context.close()
 
 
+def file_report(browser, email, summary, account):
+    """A rep files a report from the report page on a phone."""
+    context, page = signed_in(browser, email, PHONE)
+    page.goto(BASE + "/reports/new")
+    page.get_by_label("What did the buyer say?").fill(summary)
+    page.get_by_label("Account").fill(account)
+    page.get_by_role("button", name="File report").click()
+    page.wait_for_url(re.compile(r".*/\?done=.*"))
+    context.close()
+
+
 def test_a_marketer_triages_a_report_and_pulls_next(browser):
-    rep_context, rep = signed_in(browser, "rep2@demo.example", PHONE)
-    rep.goto(BASE + "/reports/new")
-    rep.get_by_label("What did the buyer say?").fill("Asked whether we support on-premise installs")
-    rep.get_by_label("Account").fill("Triage Test Co")
-    rep.get_by_role("button", name="File report").click()
-    rep.wait_for_url(re.compile(r".*/\?done=.*"))
-    rep_context.close()
+    file_report(browser, "rep2@demo.example", "Asked whether we support on-premise installs", "Triage Test Co")
 
     context, page = signed_in(browser, "marketer@demo.example", LAPTOP)
     page.get_by_role("link", name="Triage").click()
@@ -155,13 +160,7 @@ def test_two_heads_reorder_sign_and_see_the_new_lineup(browser):
 
 
 def test_the_inbox_suggests_the_wall_a_rep_worded_differently_and_one_click_accepts_it(browser):
-    rep_context, rep = signed_in(browser, "rep3@demo.example", PHONE)
-    rep.goto(BASE + "/reports/new")
-    rep.get_by_label("What did the buyer say?").fill("Their IT wants users to log in through Okta, again")
-    rep.get_by_label("Account").fill("Accept Test Co")
-    rep.get_by_role("button", name="File report").click()
-    rep.wait_for_url(re.compile(r".*/\?done=.*"))
-    rep_context.close()
+    file_report(browser, "rep3@demo.example", "Their IT wants users to log in through Okta, again", "Accept Test Co")
 
     context, page = signed_in(browser, "marketer@demo.example", LAPTOP)
     page.goto(BASE + "/triage")

@@ -11,10 +11,6 @@ struct SynonymController {
         let terms: [String]?
     }
 
-    struct Groups: Encodable {
-        let items: [SynonymGroup]
-    }
-
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("synonyms", use: list)
         api.post("synonyms", use: create)
@@ -25,7 +21,7 @@ struct SynonymController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
-        return try Response.json(Groups(items: try await database.tenant(identity) { try $0.synonymGroups() }))
+        return try Response.json(["items": try await database.tenant(identity) { try $0.synonymGroups() }])
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {

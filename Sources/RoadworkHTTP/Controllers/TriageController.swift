@@ -14,10 +14,6 @@ struct TriageController {
         let confident: Bool
     }
 
-    struct Items<T: Encodable>: Encodable {
-        let items: [T]
-    }
-
     struct AcceptBody: Decodable {
         let limit: Int?
     }
@@ -37,10 +33,10 @@ struct TriageController {
         let identity = try context.signedIn(as: Roles.planners)
         let page = try Page(request)
         let inbox = try await database.tenant(identity) { try $0.triageInbox(limit: page.limit) }
-        return try Response.json(Items(items: inbox.map { item in
+        return try Response.json(["items": inbox.map { item in
             Item(report: item.report, suggestions: item.suggestions.map { .init(objection: $0.objection, similarity: $0.similarity) },
                  confident: item.confidentSuggestion != nil)
-        }))
+        }])
     }
 
     @Sendable func acceptConfident(request: Request, context: AppRequestContext) async throws -> Response {
@@ -55,6 +51,6 @@ struct TriageController {
         let accepted = try await database.tenant(identity) { store in
             try store.acceptConfidentSuggestions(limit: limit, scoring: try store.scoring())
         }
-        return try Response.json(Items(items: accepted.map { Accepted(report: $0.report, objection: $0.objection, similarity: $0.similarity) }))
+        return try Response.json(["items": accepted.map { Accepted(report: $0.report, objection: $0.objection, similarity: $0.similarity) }])
     }
 }

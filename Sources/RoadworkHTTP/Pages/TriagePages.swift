@@ -14,11 +14,10 @@ struct TriagePages {
             let identity = try await web.identity(request, as: Roles.planners)
             let values = try await web.read(identity) { store -> [String: Any] in
                 let inbox = try store.triageInbox(limit: Self.inboxSize)
-                let open = try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
                 return [
                     "count": inbox.count,
                     "confidentCount": inbox.filter { $0.confidentSuggestion != nil }.count,
-                    "open": open.map { ["id": $0.id.lowercasedText, "statement": $0.statement] },
+                    "open": try Self.openObjections(store),
                     "reports": inbox.map(Self.row),
                 ]
             }
@@ -29,9 +28,8 @@ struct TriagePages {
         router.get("triage/duplicates") { request, _ in
             let identity = try await web.identity(request, as: Roles.planners)
             let values = try await web.read(identity) { store -> [String: Any] in
-                let open = try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
                 return [
-                    "open": open.map { ["id": $0.id.lowercasedText, "statement": $0.statement] },
+                    "open": try Self.openObjections(store),
                     "duplicates": try store.duplicateObjections().map { pair -> [String: Any] in
                         ["sourceID": pair.source.id.lowercasedText, "source": pair.source.statement, "sourceReports": pair.source.reportCount,
                          "targetID": pair.target.id.lowercasedText, "target": pair.target.statement, "targetReports": pair.target.reportCount,
@@ -85,6 +83,12 @@ struct TriagePages {
                 return Web.redirect("/triage/duplicates", done: "Not merged: \(error.errors.first?.message ?? "invalid").")
             }
         }
+    }
+
+    /// The open objections (the newest 200) a marketer may link to or merge, for a page's lists.
+    static func openObjections(_ store: Store) throws -> [[String: String]] {
+        try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
+            .map { ["id": $0.id.lowercasedText, "statement": $0.statement] }
     }
 
     static func percent(_ similarity: Double) -> String { "\(Int((similarity * 100).rounded()))%" }
