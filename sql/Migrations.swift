@@ -23,6 +23,7 @@ public let migrations: [Migration] = [
     Migration(version: 8, name: "report_checks", sql: text(PackageResources._008_report_checks_sql)),
     Migration(version: 9, name: "authenticate_once", sql: text(PackageResources._009_authenticate_once_sql)),
     Migration(version: 10, name: "matching_walls", sql: text(PackageResources._010_matching_walls_sql)),
+    Migration(version: 11, name: "synonym_probe", sql: text(PackageResources._011_synonym_probe_sql)),
 ]
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
