@@ -13,7 +13,9 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "roadwork"),
         logger: logger
     )
-    app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger))
+    app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger),
+                    WebhookService(database: database, logger: logger, publicURL: config.publicURL, allowPrivate: config.webhookAllowPrivate,
+                                   policy: config.deliveryPolicy))
     return app
 }
 
@@ -49,6 +51,8 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     AccountController(database: database).addRoutes(to: signedIn)
     SynonymController(database: database).addRoutes(to: signedIn)
     TriageController(database: database).addRoutes(to: signedIn)
+    TokenController(database: database).addRoutes(to: signedIn)
+    WebhookController(database: database, allowPrivate: config.webhookAllowPrivate).addRoutes(to: signedIn)
 
     let web = Web(database: database, config: config)
     router.get("static/app.css") { _, _ in Static.response(PackageResources.app_css, type: "text/css; charset=utf-8") }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import RoadworkDomain
 import RoadworkStore
 
 /// Requires a valid session: `Authorization: Bearer <token>` or the session cookie; otherwise 401.
@@ -13,6 +14,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let identity = try await database.authenticate(token: try Self.credentials(in: request)) else {
             throw Problem.unauthorized()
         }
+        try Self.checkScope(identity, request)
         var context = context
         context.identity = identity
         context.logger[metadataKey: "user_id"] = .stringConvertible(identity.userID)
@@ -31,6 +33,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
         }
         return token
+    }
+
+    /// A read-only API token may read but not write: 403 for anything but GET, HEAD and OPTIONS.
+    static func checkScope(_ identity: Identity, _ request: Request) throws {
+        if identity.scope == .read, ![.get, .head, .options].contains(request.method) {
+            throw Problem(status: .forbidden, detail: "This API token is read-only; make one with the write scope to change things.")
+        }
     }
 
     /// The session token a request carries, bearer header first.

@@ -13,6 +13,13 @@ public struct RoadworkConfig: Sendable {
     public var cookieSecure: Bool
     public var bcryptCost: UInt8
     public var signInThrottle: SignInThrottle
+    /// Where people reach this server, for links in Slack messages (default: http://host:port).
+    public var publicURL: String
+    /// Lets webhooks target loopback, private and link-local addresses (a receiver on the same host or network). Off by
+    /// default: an admin could otherwise make the server call internal services or the cloud metadata address.
+    public var webhookAllowPrivate: Bool
+    /// How the webhook worker backs off, gives a delivery up and switches a failing endpoint off.
+    public var deliveryPolicy: DeliveryPolicy
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = environment["ROADWORK_DATABASE_URL"] ?? "postgresql:///roadwork"
@@ -25,6 +32,14 @@ public struct RoadworkConfig: Sendable {
         signInThrottle = SignInThrottle(
             maxFailures: environment["ROADWORK_SIGNIN_MAX_FAILURES"].flatMap(Int.init) ?? 5,
             windowSeconds: environment["ROADWORK_SIGNIN_WINDOW_SECONDS"].flatMap(Int.init) ?? 900
+        )
+        publicURL = (environment["ROADWORK_PUBLIC_URL"] ?? "http://\(host):\(port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        webhookAllowPrivate = ["1", "true", "yes"].contains(environment["ROADWORK_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "")
+        deliveryPolicy = DeliveryPolicy(
+            backoffBaseSeconds: environment["ROADWORK_WEBHOOK_BACKOFF_SECONDS"].flatMap(Double.init) ?? 30,
+            backoffMaxSeconds: environment["ROADWORK_WEBHOOK_BACKOFF_MAX_SECONDS"].flatMap(Double.init) ?? 3600,
+            giveUpHours: environment["ROADWORK_WEBHOOK_GIVE_UP_HOURS"].flatMap(Double.init) ?? 72,
+            disableHours: environment["ROADWORK_WEBHOOK_DISABLE_HOURS"].flatMap(Double.init) ?? 72
         )
     }
 }

@@ -15,15 +15,25 @@ public struct AuditEvent: Sendable {
 }
 
 extension Store {
-    /// Records a change in the same transaction as the change itself; nothing waits for it, so it goes out with the
-    /// transaction's next statement or its COMMIT.
-    public func audit<B: Encodable, A: Encodable>(_ action: String, _ objectType: String, _ objectID: UUID?, before: B?, after: A?) throws {
+    /// Records a change in the same transaction as the change itself: its audit event and its domain event (the outbox
+    /// row webhooks are delivered from), one statement so neither exists without the other. `event` names the domain
+    /// event when it says more than the audit action (a content update that publishes is `content.published`). Nothing
+    /// waits for it, so it goes out with the transaction's next statement or its COMMIT.
+    public func audit<B: Encodable, A: Encodable>(_ action: String, _ objectType: String, _ objectID: UUID?, before: B?, after: A?,
+                                                  event: String? = nil) throws {
         func text<T: Encodable>(_ value: T?) throws -> String? {
             try value.map { String(decoding: try JSONWriter.encode($0), as: UTF8.self) }
         }
         connection.enqueue(
-            "INSERT INTO audit_events (org_id, actor_id, action, object_type, object_id, before, after) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)",
-            [orgID, actorID, action, objectType, objectID, try text(before), try text(after)]
+            """
+            WITH event AS (
+                INSERT INTO outbox_events (org_id, type, object_type, object_id, actor_id, data)
+                VALUES ($1, $8, $4, $5, $2, jsonb_build_object('object', coalesce($7::jsonb, 'null'), 'previous', coalesce($6::jsonb, 'null')))
+                RETURNING id)
+            INSERT INTO audit_events (org_id, actor_id, action, object_type, object_id, before, after, event_id)
+            SELECT $1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, id FROM event
+            """,
+            [orgID, actorID, action, objectType, objectID, try text(before), try text(after), event ?? action]
         )
     }
 

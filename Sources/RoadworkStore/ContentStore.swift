@@ -93,7 +93,10 @@ extension Store {
             try refreshCoverage(objectionID: after.objectionID)
             try refreshAggregates(objectionID: after.objectionID, scoring: scoring)
         }
-        try audit("content.updated", "content_item", id, before: before, after: after)
+        // Webhooks tell a channel about shipped content and moves on the board, not about every edit of a title.
+        let event = after.status == before.status ? "content.updated"
+            : after.status == .published ? "content.published" : "content.status_changed"
+        try audit("content.updated", "content_item", id, before: before, after: after, event: event)
         return after
     }
 

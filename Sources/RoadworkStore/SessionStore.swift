@@ -89,12 +89,14 @@ extension Database {
         guard let role = Role(rawValue: try row.decode("role")) else { return nil }
         return Identity(
             sessionID: try row.decode("session_id"),
+            tokenID: try row.decode("token_id"),
             userID: try row.decode("user_id"),
             orgID: try row.decode("org_id"),
             email: try row.decode("email"),
             name: try row.decode("name"),
             role: role,
-            organizationName: try row.decode("org_name")
+            organizationName: try row.decode("org_name"),
+            scope: TokenScope(rawValue: try row.decode("scope")) ?? .read
         )
     }
 }

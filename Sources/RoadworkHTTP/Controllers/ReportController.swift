@@ -51,7 +51,8 @@ struct ReportController {
         let today = Day.today()
         // Everything after the session lookup runs in its transaction, so a request without a valid session gets its 401
         // before any complaint about its body.
-        let outcome = try await database.tenant(authenticating: token) { _, store -> (Int, String) in
+        let outcome = try await database.tenant(authenticating: token) { identity, store -> (Int, String) in
+            try AuthenticationMiddleware.checkScope(identity, request)
             if let key, key.isEmpty || key.count > 200 {
                 throw Problem.invalid([.init(field: "Idempotency-Key", message: "must be 1 to 200 characters")])
             }

@@ -67,7 +67,10 @@ struct SessionController {
 
     @Sendable func signOut(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
-        try await database.tenant(identity.orgID) { try $0.revokeSession(id: identity.sessionID) }
+        try await database.tenant(identity.orgID) { store in
+            // An API token is revoked on its own page, not by signing out.
+            if let session = identity.sessionID { try store.revokeSession(id: session) }
+        }
         var response = Response(status: .noContent)
         response.setCookie(sessionCookie("", maxAge: 0))
         return response

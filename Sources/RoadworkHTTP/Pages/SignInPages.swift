@@ -37,7 +37,10 @@ struct SignInPages {
         router.post("signout") { request, context in
             let identity = try await web.identity(request)
             _ = try await web.form(request, context: context)
-            try await web.database.tenant(identity) { try $0.revokeSession(id: identity.sessionID) }
+            try await web.database.tenant(identity) { store in
+                // An API token is revoked on its own page, not by signing out.
+                if let session = identity.sessionID { try store.revokeSession(id: session) }
+            }
             var response = Web.redirect("/signin")
             response.setCookie(Cookie(name: AuthenticationMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
             return response

@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import RoadworkDomain
+import RoadworkStore
+import ServiceLifecycle
+
+/// Delivers the outbox to webhook endpoints, in the background of every server process. Each round hands new events to
+/// the endpoints that want them, leases a few endpoints with deliveries due (one process per endpoint at a time, so an
+/// endpoint gets its events in order) and sends each one's oldest deliveries one after the other. A delivery is marked
+/// done only after the receiver answered 2xx, so a process that dies mid-batch leaves it pending: once the lease runs out
+/// another process sends it again, with the same event id (at least once).
+struct WebhookService: Service {
+    let database: Database
+    let logger: Logger
+    let publicURL: String
+    let allowPrivate: Bool
+    let policy: DeliveryPolicy
+
+    static let endpointsPerRound = 8
+    static let deliveriesPerEndpoint = 100
+    static let leaseSeconds = 60
+    /// A batch stops taking new deliveries after this long, well inside the lease.
+    static let batchBudget: Duration = .seconds(20)
+    static let requestTimeout: TimeAmount = .seconds(10)
+    /// How much of a response the delivery log keeps; the rest is not read.
+    static let responseSnippetBytes = 500
+
+    func run() async throws {
+        // Redirects are not followed: a public URL could otherwise redirect the server to an internal one.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton,
+                                configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: Self.requestTimeout)))
+        await cancelWhenGracefulShutdown {
+            var lastWallCheck = ContinuousClock.now - .seconds(3600)
+            while !Task.isCancelled {
+                var pause: Duration = .milliseconds(200)
+                do {
+                    if ContinuousClock.now - lastWallCheck > .seconds(60) {
+                        lastWallCheck = .now
+                        _ = try await database.announceEmergingWalls(today: Day.today())
+                    }
+                    let dispatched = try await database.dispatchEvents(limit: 500)
+                    let claimed = try await database.claimDeliveries(endpoints: Self.endpointsPerRound, perEndpoint: Self.deliveriesPerEndpoint,
+                                                                     leaseSeconds: Self.leaseSeconds)
+                    if dispatched == 500 || !claimed.isEmpty { pause = .zero }
+                    let batches = Dictionary(grouping: claimed, by: \.endpointID)
+                    await withTaskGroup(of: Void.self) { group in
+                        for (_, batch) in batches { group.addTask { await send(batch, with: client) } }
+                    }
+                } catch {
+                    // The database may be away for a while; events wait in the outbox and go out once it is back.
+                    logger.warning("webhook round failed", metadata: ["error": "\(error)"])
+                    pause = .seconds(1)
+                }
+                try? await Task.sleep(for: pause)
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    /// Sends one endpoint's batch in order; the first failure ends the batch (the endpoint then backs off) so later events
+    /// do not overtake it.
+    func send(_ batch: [ClaimedDelivery], with client: HTTPClient) async {
+        guard let first = batch.first else { return }
+        let started = ContinuousClock.now
+        var delivered: [(delivery: UUID, status: Int, latencyMs: Int, response: String)] = []
+        var failed = false
+        if let refusal = await WebhookTarget.refusal(for: first.url, allowPrivate: allowPrivate) {
+            await record(first, ok: false, status: nil, latencyMs: 0, response: nil, error: "refused: the URL \(refusal)")
+            failed = true
+        } else {
+            for delivery in batch where ContinuousClock.now - started < Self.batchBudget {
+                let outcome = await post(delivery, with: client)
+                if let status = outcome.status, (200..<300).contains(status) {
+                    delivered.append((delivery.deliveryID, status, outcome.latencyMs, outcome.response ?? ""))
+                } else {
+                    await record(delivery, ok: false, status: outcome.status, latencyMs: outcome.latencyMs, response: outcome.response,
+                                 error: outcome.error ?? "HTTP \(outcome.status ?? 0)")
+                    failed = true
+                    break
+                }
+            }
+        }
+        do {
+            try await database.recordDelivered(delivered)
+            // A failure already ended the lease (and set when to try again).
+            if !failed { try await database.releaseEndpoint(first.endpointID) }
+        } catch {
+            logger.warning("recording webhook deliveries failed", metadata: ["error": "\(error)", "endpoint": "\(first.endpointID)"])
+        }
+    }
+
+    func record(_ delivery: ClaimedDelivery, ok: Bool, status: Int?, latencyMs: Int, response: String?, error: String?) async {
+        do {
+            try await database.recordAttempt(delivery.deliveryID, ok: ok, status: status, latencyMs: latencyMs, response: response,
+                                             error: error, policy: policy)
+        } catch {
+            logger.warning("recording a webhook attempt failed", metadata: ["error": "\(error)", "delivery": "\(delivery.deliveryID)"])
+        }
+        logger.info("webhook delivery failed", metadata: ["endpoint": "\(delivery.endpointID)", "event": "\(delivery.eventID)",
+                                                          "status": "\(status.map(String.init) ?? "-")", "error": "\(error ?? "")"])
+    }
+
+    /// One POST: the status, the first bytes of the answer, how long it took, or what went wrong.
+    func post(_ delivery: ClaimedDelivery, with client: HTTPClient) async -> (status: Int?, response: String?, latencyMs: Int, error: String?) {
+        let message = WebhookMessage(delivery, publicURL: publicURL)
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        for (name, value) in message.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: message.body))
+        let started = ContinuousClock.now
+        func elapsed() -> Int { Int((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000) }
+        do {
+            let response = try await client.execute(request, timeout: Self.requestTimeout)
+            var snippet = ByteBuffer()
+            for try await chunk in response.body {
+                var chunk = chunk
+                snippet.writeBuffer(&chunk)
+                if snippet.readableBytes >= Self.responseSnippetBytes { break }
+            }
+            let text = String(decoding: snippet.readableBytesView.prefix(Self.responseSnippetBytes), as: UTF8.self)
+            return (Int(response.status.code), text, elapsed(), nil)
+        } catch {
+            return (nil, nil, elapsed(), "\(error)")
+        }
+    }
+}
