@@ -15,7 +15,7 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
     )
     app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger),
                     WebhookService(database: database, logger: logger, publicURL: config.publicURL, allowPrivate: config.webhookAllowPrivate,
-                                   policy: config.deliveryPolicy))
+                                   policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds))
     return app
 }
 
@@ -67,6 +67,8 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     DetailPages(web: web).addRoutes(to: router)
     VocabularyPages(web: web).addRoutes(to: router)
     AdminPages(web: web).addRoutes(to: router)
+    TokenPages(web: web).addRoutes(to: router)
+    IntegrationPages(web: web, allowPrivate: config.webhookAllowPrivate).addRoutes(to: router)
     return router
 }
 

@@ -20,6 +20,8 @@ public struct RoadworkConfig: Sendable {
     public var webhookAllowPrivate: Bool
     /// How the webhook worker backs off, gives a delivery up and switches a failing endpoint off.
     public var deliveryPolicy: DeliveryPolicy
+    /// How long a worker holds an endpoint: a process that dies mid-batch delays that endpoint's events by at most this.
+    public var webhookLeaseSeconds: Int
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = environment["ROADWORK_DATABASE_URL"] ?? "postgresql:///roadwork"
@@ -35,6 +37,7 @@ public struct RoadworkConfig: Sendable {
         )
         publicURL = (environment["ROADWORK_PUBLIC_URL"] ?? "http://\(host):\(port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         webhookAllowPrivate = ["1", "true", "yes"].contains(environment["ROADWORK_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "")
+        webhookLeaseSeconds = environment["ROADWORK_WEBHOOK_LEASE_SECONDS"].flatMap(Int.init) ?? 60
         deliveryPolicy = DeliveryPolicy(
             backoffBaseSeconds: environment["ROADWORK_WEBHOOK_BACKOFF_SECONDS"].flatMap(Double.init) ?? 30,
             backoffMaxSeconds: environment["ROADWORK_WEBHOOK_BACKOFF_MAX_SECONDS"].flatMap(Double.init) ?? 3600,

@@ -13,8 +13,9 @@ struct TestApp {
     let database: Database
     let config: RoadworkConfig
 
-    init(maxFailures: Int = 5) throws {
+    init(maxFailures: Int = 5, webhookAllowPrivate: Bool = false) throws {
         var config = RoadworkConfig(environment: [:])
+        config.webhookAllowPrivate = webhookAllowPrivate
         config.databaseURL = try TestDatabase.url()
         config.bcryptCost = 4
         config.signInThrottle = SignInThrottle(maxFailures: maxFailures, windowSeconds: 900)

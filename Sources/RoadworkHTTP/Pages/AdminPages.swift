@@ -22,7 +22,7 @@ struct AdminPages {
                 return Web.redirect("/admin", done: "User added.")
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, form: ["email": form["email"] ?? "", "name": form["name"] ?? ""],
-                                      errors: Dictionary(error.errors.map { ($0.field, "This \($0.message).") }, uniquingKeysWith: { a, _ in a }),
+                                      errors: Web.fieldMessages(error),
                                       status: .unprocessableContent)
             } catch DomainError.conflict(let message) {
                 return try await page(request, identity: identity, form: ["email": form["email"] ?? "", "name": form["name"] ?? ""],

@@ -10,7 +10,9 @@ enum Templates {
             ("triage", PackageResources.triage_mustache), ("backlog", PackageResources.backlog_mustache),
             ("content", PackageResources.content_mustache), ("review", PackageResources.review_mustache),
             ("objection", PackageResources.objection_mustache), ("item", PackageResources.item_mustache),
-            ("admin", PackageResources.admin_mustache), ("vocabulary", PackageResources.vocabulary_mustache), ("duplicates", PackageResources.duplicates_mustache),
+            ("admin", PackageResources.admin_mustache), ("vocabulary", PackageResources.vocabulary_mustache),
+            ("tokens", PackageResources.tokens_mustache), ("integrations", PackageResources.integrations_mustache),
+            ("webhook", PackageResources.webhook_mustache), ("duplicates", PackageResources.duplicates_mustache),
         ]
         for (name, bytes) in sources {
             // A template that does not parse is a programming error caught by the page tests.

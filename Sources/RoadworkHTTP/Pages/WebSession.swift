@@ -43,6 +43,18 @@ struct Web {
         return form
     }
 
+    /// A validation error's messages by field, as sentences to show next to each field.
+    static func fieldMessages(_ error: ValidationError) -> [String: String] {
+        Dictionary(error.errors.map { ($0.field, "This \($0.message).") }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// A moment as the day and time it was, in UTC ("2026-11-26 17:05 UTC").
+    static func day(_ date: Date) -> String {
+        let format = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
+            .timeSeparator(.colon)
+        return String(date.formatted(format).prefix(16)).replacingOccurrences(of: "T", with: " ") + " UTC"
+    }
+
     /// A rendered page with the layout's common values.
     func page(_ template: String, title: String, identity: Identity?, request: Request, values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         var all = values
@@ -95,6 +107,9 @@ struct Form {
     }
 
     subscript(_ key: String) -> String? { fields[key]?.first }
+
+    /// Every value sent under `key` (a group of checkboxes).
+    func all(_ key: String) -> [String] { fields[key] ?? [] }
 
     /// A field's value, or nil when it is missing or blank.
     func nonEmpty(_ key: String) -> String? { self[key].flatMap { $0.trimmed.isEmpty ? nil : $0 } }

@@ -17,12 +17,10 @@ struct WebhookService: Service {
     let publicURL: String
     let allowPrivate: Bool
     let policy: DeliveryPolicy
+    let leaseSeconds: Int
 
     static let endpointsPerRound = 8
     static let deliveriesPerEndpoint = 100
-    static let leaseSeconds = 60
-    /// A batch stops taking new deliveries after this long, well inside the lease.
-    static let batchBudget: Duration = .seconds(20)
     static let requestTimeout: TimeAmount = .seconds(10)
     /// How much of a response the delivery log keeps; the rest is not read.
     static let responseSnippetBytes = 500
@@ -42,7 +40,7 @@ struct WebhookService: Service {
                     }
                     let dispatched = try await database.dispatchEvents(limit: 500)
                     let claimed = try await database.claimDeliveries(endpoints: Self.endpointsPerRound, perEndpoint: Self.deliveriesPerEndpoint,
-                                                                     leaseSeconds: Self.leaseSeconds)
+                                                                     leaseSeconds: leaseSeconds)
                     if dispatched == 500 || !claimed.isEmpty { pause = .zero }
                     let batches = Dictionary(grouping: claimed, by: \.endpointID)
                     await withTaskGroup(of: Void.self) { group in
@@ -70,7 +68,8 @@ struct WebhookService: Service {
             await record(first, ok: false, status: nil, latencyMs: 0, response: nil, error: "refused: the URL \(refusal)")
             failed = true
         } else {
-            for delivery in batch where ContinuousClock.now - started < Self.batchBudget {
+            // A batch stops taking new deliveries halfway through the lease, so no other process takes the endpoint meanwhile.
+            for delivery in batch where ContinuousClock.now - started < .seconds(leaseSeconds) / 2 {
                 let outcome = await post(delivery, with: client)
                 if let status = outcome.status, (200..<300).contains(status) {
                     delivered.append((delivery.deliveryID, status, outcome.latencyMs, outcome.response ?? ""))

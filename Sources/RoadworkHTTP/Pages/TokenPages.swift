@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import RoadworkDomain
+import RoadworkStore
+
+/// A person's API tokens: make one (its secret shown once), see when each was last used, revoke.
+struct TokenPages {
+    let web: Web
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("tokens") { request, _ in
+            let identity = try await web.identity(request)
+            return try await page(request, identity: identity)
+        }
+        router.post("tokens") { request, context in
+            let identity = try await web.identity(request)
+            let form = try await web.form(request, context: context)
+            do {
+                let new = try NewApiToken.validate(name: form["name"], scope: form["scope"], expiresInDays: form.nonEmpty("expires_in_days").map { Int($0) ?? 0 },
+                                                   expiresAt: nil)
+                let made = try await web.database.tenant(identity) { try $0.makeToken(new, for: identity.userID, service: false) }
+                return try await page(request, identity: identity, made: made, status: .created)
+            } catch let error as ValidationError {
+                return try await page(request, identity: identity, form: ["name": form["name"] ?? ""], errors: Web.fieldMessages(error),
+                                      status: .unprocessableContent)
+            }
+        }
+        router.post("tokens/:id/revoke") { request, context in
+            let identity = try await web.identity(request)
+            _ = try await web.form(request, context: context)
+            let id = try request.uuidParameter("id", context: context, what: "token")
+            try await web.database.tenant(identity) { store in
+                guard try store.token(id: id)?.userID == identity.userID else { throw DomainError.notFound("token") }
+                _ = try store.revokeToken(id: id)
+            }
+            return Web.redirect("/tokens", done: "Token revoked.")
+        }
+    }
+
+    private func page(_ request: Request, identity: Identity, made: MadeToken? = nil, form: [String: String] = [:], errors: [String: String] = [:],
+                      status: HTTPResponse.Status = .ok) async throws -> Response {
+        let tokens = try await web.database.tenant(identity) { try $0.tokens(of: identity.userID) }
+        return web.page("tokens", title: "API tokens", identity: identity, request: request, values: [
+            "tokens": tokens.map(Self.row), "hasTokens": !tokens.isEmpty, "made": made.map { ["secret": $0.secret, "name": $0.token.name] } as Any,
+            "form": form, "errors": errors,
+        ], status: status)
+    }
+
+    /// One token as lists show it.
+    static func row(_ token: ApiToken) -> [String: Any] {
+        [
+            "id": token.id.lowercasedText, "name": token.name, "prefix": token.displayPrefix, "scope": token.scope == .read ? "read only" : "read and write",
+            "created": Web.day(token.createdAt), "expires": token.expiresAt.map(Web.day) ?? "never",
+            "lastUsed": token.lastUsedAt.map(Web.day) ?? "never", "revoked": token.revokedAt.map(Web.day) as Any,
+        ]
+    }
+}
