@@ -88,16 +88,18 @@ struct DemoQuarter {
             let wall = objectionIDs[min(objectionIDs.count - 1, Int(Double(objectionIDs.count) * pow(random.unit(), 1.8)))]
             let statement = try await database.tenant(orgID) { try $0.objection(id: wall)!.statement }
             let recent = index > 260
-            let report = try NewFieldReport.validate(
+            let draft = ReportDraft(
                 summary: String(format: random.pick(Self.summaries), statement.lowercased()),
                 account: random.pick(recent ? Array(Self.accounts.prefix(12)) : Self.accounts),
                 dealAmount: random.unit() < 0.8 ? Double(5_000 + random.int(200) * 1_000) : nil,
                 stage: random.pick(BuyingStage.allCases).rawValue, competitor: random.pick(Self.competitors),
                 persona: random.pick(Self.personas), industry: random.pick(Self.industries), product: "Roadwork Cloud",
                 occurredOn: today.adding(days: -(recent ? random.int(13) : random.int(90))).description,
-                objectionID: random.unit() < 0.9 ? wall : nil, today: today)
+                objectionID: random.unit() < 0.9 ? wall : nil)
             let rep = random.pick(reps)
-            _ = try await database.tenant(orgID, actor: rep) { store in try store.fileReport(report).report.id }
+            _ = try await database.tenant(orgID, actor: rep) { store in
+                _ = try store.file(draft, today: today)
+            }
         }
 
         // Content in every status, feedback on what shipped.

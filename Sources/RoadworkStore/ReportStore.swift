@@ -8,6 +8,54 @@ public struct FiledReport: Sendable {
     public let similar: [SimilarObjection]
 }
 
+/// A report as a person or a script gives it, before any check.
+public struct ReportDraft: Sendable {
+    public var summary: String?
+    public var account: String?
+    public var dealAmount: Double?
+    public var stage: String?
+    public var competitor: String?
+    public var persona: String?
+    public var industry: String?
+    public var product: String?
+    public var occurredOn: String?
+    public var objectionID: UUID?
+
+    public init(summary: String?, account: String?, dealAmount: Double?, stage: String?, competitor: String?, persona: String?,
+                industry: String?, product: String?, occurredOn: String?, objectionID: UUID?) {
+        self.summary = summary
+        self.account = account
+        self.dealAmount = dealAmount
+        self.stage = stage
+        self.competitor = competitor
+        self.persona = persona
+        self.industry = industry
+        self.product = product
+        self.occurredOn = occurredOn
+        self.objectionID = objectionID
+    }
+}
+
+/// A request that may be sent more than once (a retry, a double tap): its key, and a fingerprint of what it asks.
+public struct IdempotentRequest: Sendable {
+    public let key: String
+    public let fingerprint: String
+
+    public init(key: String, fingerprint: String) {
+        self.key = key
+        self.fingerprint = fingerprint
+    }
+}
+
+/// What filing a report came to.
+public enum Filing: Sendable {
+    case filed(FiledReport)
+    /// The key was used before for the same request: its recorded answer.
+    case replayed(status: Int, body: String)
+    /// The key was used before for a different request; nothing was filed.
+    case keyReused
+}
+
 /// Filters of the reports list.
 public struct ReportFilter: Sendable {
     public var triaged: Bool?
@@ -43,6 +91,31 @@ extension Store {
 
     /// Files a report by the current actor; one about an objection counts for it (or for what it was merged into) at once.
     /// Also finds up to `similarLimit` open objections other than its own that its summary reads like: all in one round trip.
+    /// Files a report: the one path the API and the report page both take. Checks the draft (every bad field at once),
+    /// answers a repeated request from what its key recorded, files the report (counts, teaching queue, audit and domain
+    /// event in this transaction) and records `answer(filed)` under the key for any repeat.
+    public func file(_ draft: ReportDraft, today: Day, idempotency: IdempotentRequest? = nil, similarLimit: Int = 0,
+                     answer: (FiledReport) throws -> (status: Int, body: String) = { _ in (201, "") }) throws -> Filing {
+        let new = try NewFieldReport.validate(
+            summary: draft.summary, account: draft.account, dealAmount: draft.dealAmount, stage: draft.stage, competitor: draft.competitor,
+            persona: draft.persona, industry: draft.industry, product: draft.product, occurredOn: draft.occurredOn,
+            objectionID: draft.objectionID, today: today)
+        if let idempotency {
+            switch try claimIdempotencyKey(idempotency.key, requestHash: idempotency.fingerprint) {
+            case .replay(let status, let body): return .replayed(status: status, body: body)
+            case .mismatch: return .keyReused
+            case .fresh: break
+            }
+        }
+        let filed = try fileReport(new, similarLimit: similarLimit)
+        if let idempotency {
+            let (status, body) = try answer(filed)
+            recordIdempotentResponse(idempotency.key, status: status, body: body)
+        }
+        return .filed(filed)
+    }
+
+    /// Files a report already checked (bulk generators and tests); requests take `file(_:today:…)`.
     public func fileReport(_ new: NewFieldReport, similarLimit: Int = 0) throws -> FiledReport {
         let id = UUID()
         let amount = new.dealAmount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0

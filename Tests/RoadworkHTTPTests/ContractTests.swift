@@ -68,6 +68,13 @@ struct ContractTests {
         (.get, "content", Set(Role.allCases)), (.get, "content/{id}", Set(Role.allCases)), (.post, "content/{id}/feedback", Set(Role.allCases)),
         (.get, "backlog", Set(Role.allCases)), (.get, "walls/emerging", Set(Role.allCases)), (.get, "trends", Set(Role.allCases)),
         (.get, "notifications", Set(Role.allCases)), (.post, "notifications/{id}/read", Set(Role.allCases)), (.get, "me", Set(Role.allCases)),
+        (.get, "tokens", Set(Role.allCases)), (.post, "tokens", Set(Role.allCases)), (.delete, "tokens/{id}", Set(Role.allCases)),
+        (.get, "service-accounts", [.admin]), (.post, "service-accounts", [.admin]),
+        (.get, "service-accounts/{id}/tokens", [.admin]), (.post, "service-accounts/{id}/tokens", [.admin]),
+        (.get, "webhooks", [.admin]), (.post, "webhooks", [.admin]), (.get, "webhooks/event-types", [.admin]),
+        (.get, "webhooks/{id}", [.admin]), (.patch, "webhooks/{id}", [.admin]), (.delete, "webhooks/{id}", [.admin]),
+        (.post, "webhooks/{id}/test", [.admin]), (.get, "webhooks/{id}/deliveries", [.admin]),
+        (.post, "webhooks/{id}/deliveries/{id}/redeliver", [.admin]),
     ]
 
     @Test func everyRoleGetsExactlyWhatTheWhoColumnSays() async throws {

@@ -220,4 +220,29 @@ struct IntegrationAPITests {
             }
         }
     }
+
+    @Test func aWallThatStartsToEmergeIsAnnouncedOnceToOrganizationsThatWatch() async throws {
+        let app = try TestApp(webhookAllowPrivate: true)
+        let org = try await app.organization()
+        try await app.test { client in
+            let admin = try await client.token(org.emails[.admin]!)
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let rep = try await client.token(org.emails[.rep]!)
+            let wall = try #require(try await client.create("objections", token: marketer, ["statement": "No HIPAA BAA"])["id"] as? String)
+            for account in ["Clinic A", "Clinic B"] {
+                _ = try await client.create("reports", token: rep, ["summary": "Needs a BAA", "account": account, "objection_id": wall])
+            }
+            let announced = "outbox_events WHERE type = 'wall.emerging'"
+            _ = try await app.database.announceEmergingWalls(today: Day.today())
+            #expect(try await count(app, org.id, announced) == 0)
+            _ = try await client.create("webhooks", token: admin, ["url": "http://127.0.0.1:9/h", "event_types": ["wall.emerging"]])
+            _ = try await app.database.announceEmergingWalls(today: Day.today())
+            _ = try await app.database.announceEmergingWalls(today: Day.today())
+            #expect(try await count(app, org.id, announced) == 1)
+            let object: String = try await app.database.tenant(org.id) {
+                try $0.connection.query("SELECT data->'object'->'objection'->>'id' AS id FROM outbox_events WHERE type = 'wall.emerging'").first!.decode("id")
+            }
+            #expect(object == wall)
+        }
+    }
 }

@@ -178,4 +178,35 @@ struct WebhookDeliveryTests {
         #expect(text.contains("<https://roadwork.example.com/objections/\(id)|"))
         await receiver.stop()
     }
+
+    @Test func anEndpointFailingForALongStretchIsSwitchedOffAndAdminsAreTold() async throws {
+        let receiver = try await WebhookReceiver.start()
+        await receiver.setFailing(true)
+        // A "long stretch" of two seconds, so the test need not wait three days.
+        let server = try ServerProcess(port: TestPorts.next(), environment: ["ROADWORK_WEBHOOK_DISABLE_HOURS": "0.0006"])
+        defer { server.stop() }
+        try await server.ready()
+        let tokens = try await signIn(server)
+        let (endpoint, _) = try await register(receiver, on: server, admin: tokens[.admin]!, types: ["report.filed"])
+        _ = try await fileReports(1, on: [server], rep: tokens[.rep]!)
+        var shown: [String: Any] = [:]
+        let deadline = ContinuousClock.now + .seconds(20)
+        repeat {
+            try await Task.sleep(for: .milliseconds(200))
+            shown = try await server.call(.GET, "/api/v1/webhooks/\(endpoint)", token: tokens[.admin]!).1
+        } while shown["enabled"] as? Bool != false && ContinuousClock.now < deadline
+        #expect(shown["enabled"] as? Bool == false)
+        #expect((shown["disabled_reason"] as? String)?.contains("HTTP 503") == true)
+        #expect(await receiver.arrivals >= 2)
+        let notices = try await server.call(.GET, "/api/v1/notifications", token: tokens[.admin]!).1["items"] as? [[String: Any]] ?? []
+        let url = await receiver.url
+        #expect(notices.contains { ($0["message"] as? String)?.contains(url) == true })
+        let others = try await server.call(.GET, "/api/v1/notifications", token: tokens[.marketer]!).1["items"] as? [[String: Any]] ?? []
+        #expect(others.isEmpty)
+        // Switched back on, it delivers what waited.
+        await receiver.setFailing(false)
+        #expect(try await server.call(.PATCH, "/api/v1/webhooks/\(endpoint)", token: tokens[.admin]!, body: ["enabled": true]).0 == 200)
+        #expect(try await receiver.waitFor(1).count == 1)
+        await receiver.stop()
+    }
 }

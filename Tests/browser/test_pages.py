@@ -181,8 +181,8 @@ def test_every_page_renders_at_both_widths(browser, viewport):
     pages = {
         "marketer@demo.example": ["/", "/reports/new", "/triage", "/triage/duplicates", "/vocabulary", "/backlog", "/content"],
         "sales.head@demo.example": ["/review"],
-        "admin@demo.example": ["/admin"],
-        "rep@demo.example": ["/", "/content"],
+        "admin@demo.example": ["/admin", "/admin/integrations"],
+        "rep@demo.example": ["/", "/content", "/tokens"],
     }
     for email, paths in pages.items():
         context, page = signed_in(browser, email, viewport)
@@ -213,4 +213,34 @@ def test_pages_send_security_headers_and_forms_need_the_csrf_token(browser):
     assert forged.status == 403
     session = [c for c in context.cookies() if c["name"] == "roadwork_session"][0]
     assert session["httpOnly"] and session["sameSite"] == "Lax"
+    context.close()
+
+
+def test_a_rep_makes_a_token_sees_it_once_uses_it_and_revokes_it(browser):
+    context, page = signed_in(browser, "rep@demo.example", PHONE)
+    page.get_by_role("link", name="API tokens").click()
+    page.get_by_role("button", name="Make token").click()
+    expect(page.locator("#token-name-error")).to_contain_text("must not be blank")
+    page.get_by_label("Name").fill("Phone script")
+    page.get_by_role("button", name="Make token").click()
+    secret = page.locator("#new-token code").inner_text()
+    assert secret.startswith("rw_pat_")
+    me = page.request.get(BASE + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status == 200 and me.json()["email"] == "rep@demo.example"
+    page.goto(BASE + "/tokens")
+    assert secret not in page.content()
+    page.get_by_role("row", name="Phone script").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("row", name="Phone script")).to_contain_text("revoked")
+    assert page.request.get(BASE + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status == 401
+    context.close()
+
+
+def test_an_admin_is_told_next_to_the_field_why_a_webhook_url_is_refused(browser):
+    context, page = signed_in(browser, "admin@demo.example", LAPTOP)
+    page.get_by_role("link", name="Integrations").click()
+    page.get_by_label("URL").fill("http://169.254.169.254/latest/meta-data")
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.locator("#hook-url-error")).to_contain_text("metadata address")
+    expect(page.get_by_label("URL")).to_have_value("http://169.254.169.254/latest/meta-data")
+    assert api(page, "/api/v1/webhooks")["items"] == []
     context.close()

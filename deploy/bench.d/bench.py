@@ -43,7 +43,9 @@ def http(method, path, body=None, token=None):
 
 def start_server():
     started = time.monotonic()
-    process = subprocess.Popen([BIN, "serve", "--port", str(PORT), "--log-level", "warning"], env={**os.environ, "ROADWORK_DATABASE_URL": APP_URL},
+    # Webhooks go to the bench's own receiver on this host, so private targets are allowed.
+    process = subprocess.Popen([BIN, "serve", "--port", str(PORT), "--log-level", "warning"],
+                               env={**os.environ, "ROADWORK_DATABASE_URL": APP_URL, "ROADWORK_WEBHOOK_ALLOW_PRIVATE": "true"},
                                stdout=subprocess.DEVNULL, stderr=open(ROOT / ".roadwork/bench-server.log", "a"))
     servers.append(process)
     while True:
@@ -112,6 +114,39 @@ def file_reports(loaded, org, reporter, rep, objections):
     row(f"file a report at {loaded:,} reports (32 conns)", "req/s, p50/p99 vs pgbench tps of the same SQL",
         f"{stats['rps']:.0f} req/s, p50 {stats['p50_ms']:.1f} / p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors; pgbench {tps:.0f} tps → {ratio:.0%}",
         "≥ 60% of pgbench, p99 ≤ 25 ms, 0 errors", ratio >= 0.6 and stats["p99_ms"] <= 25 and stats["errors"] == 0)
+    return stats
+
+
+def webhook_backlog():
+    out = sh(["psql", "-X", "-tA", "-F", " ", OWNER_URL, "-c", "SELECT undispatched, pending FROM roadwork_webhook_backlog()"]).stdout.split()
+    return int(out[0]) + int(out[1])
+
+
+def filing_with_webhook(loaded, rep, admin, objections, without):
+    """Filing with one enabled endpoint (report.filed, to a local receiver) against the rate without one; the worker must
+    keep up: the outbox drains during and after the run, and every filing reaches the receiver."""
+    receiver_port = PORT + 1
+    receiver = subprocess.Popen([sys.executable, str(HERE / "receiver.py"), str(receiver_port)])
+    servers.append(receiver)
+    try:
+        time.sleep(0.3)
+        endpoint = http("POST", "/api/v1/webhooks", {"url": f"http://127.0.0.1:{receiver_port}/hook", "event_types": ["report.filed"]},
+                        token=admin)[1]["endpoint"]["id"]
+        stats, _ = wrk("report.lua", "/api/v1/reports", 32, env={"BENCH_TOKEN": rep, "BENCH_OBJECTIONS": ",".join(objections)})
+        left = webhook_backlog()
+        started = time.monotonic()
+        while webhook_backlog() > 0 and time.monotonic() - started < 120:
+            time.sleep(0.2)
+        drained = time.monotonic() - started
+        received = int(urllib.request.urlopen(f"http://127.0.0.1:{receiver_port}/count").read())
+        http("DELETE", f"/api/v1/webhooks/{endpoint}", token=admin)
+    finally:
+        receiver.terminate()
+    ratio = stats["rps"] / without["rps"]
+    row(f"file a report with one webhook endpoint at {loaded:,} reports (32 conns)", "req/s vs without; outbox left at the end; drained in",
+        f"{stats['rps']:.0f} req/s (p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors) vs {without['rps']:.0f} → {ratio:.0%}; "
+        f"{left} events left when the run ended, all delivered {drained:.1f} s later; {received} received for {stats['requests']} filings",
+        "≥ 90% of the rate without; backlog drains", ratio >= 0.9 and drained < 120 and received >= stats["requests"] - stats["errors"])
 
 
 def similarity_eval():
@@ -146,7 +181,8 @@ def main():
     stats, _ = wrk("get.lua", "/healthz", 32)
     row("framework ceiling", "GET /healthz req/s (32 conns)", f"{stats['rps']:.0f} (p99 {stats['p99_ms']:.1f} ms)", "reference", True)
 
-    file_reports(loaded, org, me["id"], rep, objections)
+    without = file_reports(loaded, org, me["id"], rep, objections)
+    filing_with_webhook(loaded, rep, token("admin@bench.example"), objections, without)
 
     stats, pulls = wrk("pull.lua", "/api/v1/backlog/next", 16, threads=16, env={"BENCH_TOKENS": ",".join(marketers)})
     duplicates = sh(["psql", "-X", "-tA", OWNER_URL, "-c",

@@ -57,29 +57,26 @@ struct ReportController {
                 throw Problem.invalid([.init(field: "Idempotency-Key", message: "must be 1 to 200 characters")])
             }
             let body = try Request.decodeJSON(CreateBody.self, from: buffer)
-            let new = try NewFieldReport.validate(
-                summary: body.summary, account: body.account, dealAmount: body.dealAmount, stage: body.stage, competitor: body.competitor,
-                persona: body.persona, industry: body.industry, product: body.product, occurredOn: body.occurredOn,
-                objectionID: body.objectionId, today: today
-            )
-            if let key {
-                // The same key with the same body (compared as canonical JSON, so key order and spacing do not matter) replays.
-                switch try store.claimIdempotencyKey(key, requestHash: Self.canonical(Data(buffer: buffer))) {
-                case .replay(let status, let body): return (status, body)
-                case .mismatch:
-                    throw Problem.invalid([.init(field: "Idempotency-Key", message: "was already used with a different request")])
-                case .fresh: break
-                }
+            let draft = ReportDraft(summary: body.summary, account: body.account, dealAmount: body.dealAmount, stage: body.stage,
+                                    competitor: body.competitor, persona: body.persona, industry: body.industry, product: body.product,
+                                    occurredOn: body.occurredOn, objectionID: body.objectionId)
+            // The same key with the same body (compared as canonical JSON, so key order and spacing do not matter) replays.
+            let request = key.map { IdempotentRequest(key: $0, fingerprint: Self.canonical(Data(buffer: buffer))) }
+            switch try store.file(draft, today: today, idempotency: request, similarLimit: 5, answer: { (201, try Self.answer($0)) }) {
+            case .filed(let filed): return (201, try Self.answer(filed))
+            case .replayed(let status, let body): return (status, body)
+            case .keyReused: throw Problem.invalid([.init(field: "Idempotency-Key", message: "was already used with a different request")])
             }
-            let filed = try store.fileReport(new, similarLimit: 5)
-            let similar = filed.similar.map { ObjectionController.Similar(objection: $0.objection, similarity: $0.similarity) }
-            let text = String(decoding: try JSONWriter.encode(Filed(report: filed.report, similar: similar)), as: UTF8.self)
-            if let key { store.recordIdempotentResponse(key, status: 201, body: text) }
-            return (201, text)
         }
         guard let outcome else { throw Problem.unauthorized() }
         return Response(status: .init(code: outcome.0), headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: outcome.1)))
+    }
+
+    /// The 201 body: the report and the objections it reads like.
+    static func answer(_ filed: FiledReport) throws -> String {
+        let similar = filed.similar.map { ObjectionController.Similar(objection: $0.objection, similarity: $0.similarity) }
+        return String(decoding: try JSONWriter.encode(Filed(report: filed.report, similar: similar)), as: UTF8.self)
     }
 
     /// The body as sorted-key JSON.

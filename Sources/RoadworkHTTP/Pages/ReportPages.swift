@@ -29,22 +29,14 @@ struct ReportPages {
             let objectionID = form.nonEmpty("objection_id").flatMap(UUID.init(uuidString:))
             do {
                 guard errors.isEmpty else { throw ValidationError(errors.map { FieldError(field: $0.key, message: $0.value) }) }
-                let report = try NewFieldReport.validate(
-                    summary: form["summary"], account: form["account"], dealAmount: amount, stage: form["stage"],
-                    competitor: form["competitor"], persona: form["persona"], industry: form["industry"], product: form["product"],
-                    occurredOn: form["occurred_on"], objectionID: objectionID, today: Day.today())
+                let draft = ReportDraft(summary: form["summary"], account: form["account"], dealAmount: amount, stage: form["stage"],
+                                        competitor: form["competitor"], persona: form["persona"], industry: form["industry"],
+                                        product: form["product"], occurredOn: form["occurred_on"], objectionID: objectionID)
                 // The form's idempotency key makes a double tap (or a resubmitted page) file once.
-                let key = form.nonEmpty("idempotency_key")
                 let fingerprint = Self.fields.map { "\($0)=\(values[$0] ?? "")" }.joined(separator: "&")
-                try await web.database.tenant(identity) { store in
-                    if let key {
-                        switch try store.claimIdempotencyKey("form:" + key, requestHash: fingerprint) {
-                        case .replay, .mismatch: return
-                        case .fresh: break
-                        }
-                    }
-                    let filed = try store.fileReport(report).report
-                    if let key { store.recordIdempotentResponse("form:" + key, status: 303, body: filed.id.uuidString) }
+                let request = form.nonEmpty("idempotency_key").map { IdempotentRequest(key: "form:" + $0, fingerprint: fingerprint) }
+                _ = try await web.database.tenant(identity) { store in
+                    try store.file(draft, today: Day.today(), idempotency: request, answer: { (303, $0.report.id.uuidString) })
                 }
                 return Web.redirect("/", done: "Report filed. Thank you!")
             } catch let error as ValidationError {

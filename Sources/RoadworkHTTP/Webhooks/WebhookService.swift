@@ -20,7 +20,7 @@ struct WebhookService: Service {
     let leaseSeconds: Int
 
     static let endpointsPerRound = 8
-    static let deliveriesPerEndpoint = 100
+    static let deliveriesPerEndpoint = 200
     static let requestTimeout: TimeAmount = .seconds(10)
     /// How much of a response the delivery log keeps; the rest is not read.
     static let responseSnippetBytes = 500
@@ -38,10 +38,10 @@ struct WebhookService: Service {
                         lastWallCheck = .now
                         _ = try await database.announceEmergingWalls(today: Day.today())
                     }
-                    let dispatched = try await database.dispatchEvents(limit: 500)
+                    let dispatched = try await database.dispatchEvents(limit: 1000)
                     let claimed = try await database.claimDeliveries(endpoints: Self.endpointsPerRound, perEndpoint: Self.deliveriesPerEndpoint,
                                                                      leaseSeconds: leaseSeconds)
-                    if dispatched == 500 || !claimed.isEmpty { pause = .zero }
+                    if dispatched == 1000 || !claimed.isEmpty { pause = .zero }
                     let batches = Dictionary(grouping: claimed, by: \.endpointID)
                     await withTaskGroup(of: Void.self) { group in
                         for (_, batch) in batches { group.addTask { await send(batch, with: client) } }
