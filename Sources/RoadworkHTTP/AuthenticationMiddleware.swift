@@ -54,7 +54,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
             while let last = rest.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { rest = rest.dropLast() }
             return rest.isEmpty || rest.count > 200 ? nil : String(Substring(rest))
         }
-        guard let value = request.cookies[cookieName]?.value, !value.isEmpty, value.count <= 200 else { return nil }
+        // The cookie carries a browser session only; API tokens go in the Authorization header.
+        guard let value = request.cookies[cookieName]?.value, !value.isEmpty, value.count <= 200, !value.hasPrefix("rw_") else { return nil }
         return value
     }
 }

@@ -245,6 +245,11 @@ extension Database {
         }
     }
 
+    /// Deletes deliveries and events older than 30 days that nothing waits for.
+    public func pruneEvents() async throws {
+        try await unscoped { _ = try $0.query("SELECT roadwork_prune_events()") }
+    }
+
     /// Ends the worker's lease on an endpoint once its batch is sent.
     public func releaseEndpoint(_ endpointID: UUID) async throws {
         try await unscoped { _ = try $0.query("SELECT roadwork_release_endpoint($1)", [endpointID]) }

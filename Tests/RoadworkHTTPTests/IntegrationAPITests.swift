@@ -67,6 +67,13 @@ struct IntegrationAPITests {
             try await client.call(.post, "/api/v1/objections", token: secret, body: ["statement": "Too expensive"]) { #expect($0.status == .forbidden) }
             try await client.call(.post, "/api/v1/reports", token: secret, body: ["summary": "x", "account": "y"]) { #expect($0.status == .forbidden) }
             #expect(try await count(app, org.id, "audit_events") == before)
+            // A token is no browser session: in the cookie it signs nobody in, on the API or on a page.
+            try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: "roadwork_session=\(secret)"]) {
+                #expect($0.status == .unauthorized)
+            }
+            try await client.execute(uri: "/", method: .get, headers: [.cookie: "roadwork_session=\(secret)"]) {
+                #expect($0.status == .seeOther && $0.headers[.location] == "/signin")
+            }
         }
     }
 

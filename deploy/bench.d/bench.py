@@ -139,13 +139,17 @@ def filing_with_webhook(loaded, rep, admin, objections, without):
             time.sleep(0.2)
         drained = time.monotonic() - started
         received = int(urllib.request.urlopen(f"http://127.0.0.1:{receiver_port}/count").read())
+        # The receiver shares the machine's two cores with the server and PostgreSQL: report what it used.
+        fields = Path(f"/proc/{receiver.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        receiver_cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         http("DELETE", f"/api/v1/webhooks/{endpoint}", token=admin)
     finally:
         receiver.terminate()
     ratio = stats["rps"] / without["rps"]
     row(f"file a report with one webhook endpoint at {loaded:,} reports (32 conns)", "req/s vs without; outbox left at the end; drained in",
         f"{stats['rps']:.0f} req/s (p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors) vs {without['rps']:.0f} → {ratio:.0%}; "
-        f"{left} events left when the run ended, all delivered {drained:.1f} s later; {received} received for {stats['requests']} filings",
+        f"{left} events left when the run ended, all delivered {drained:.1f} s later; {received} received for {stats['requests']} filings; "
+        f"the receiver used {receiver_cpu:.1f} s of CPU",
         "≥ 90% of the rate without; backlog drains", ratio >= 0.9 and drained < 120 and received >= stats["requests"] - stats["errors"])
 
 

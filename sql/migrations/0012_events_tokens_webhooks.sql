@@ -314,3 +314,15 @@ END
 $$;
 REVOKE ALL ON FUNCTION roadwork_record_delivered(uuid[], integer[], integer[], text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION roadwork_record_delivered(uuid[], integer[], integer[], text[]) TO roadwork_app;
+
+-- Keeps the outbox and the delivery logs from growing without end: deliveries made or given up over 30 days ago, and
+-- events over 30 days old that no endpoint still owes. Run by the worker about once an hour.
+CREATE FUNCTION roadwork_prune_events() RETURNS void
+    LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+    DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < now() - interval '30 days';
+    DELETE FROM outbox_events v WHERE v.dispatched_at < now() - interval '30 days'
+        AND NOT EXISTS (SELECT FROM webhook_deliveries d WHERE d.event_id = v.id);
+    $$;
+REVOKE ALL ON FUNCTION roadwork_prune_events() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION roadwork_prune_events() TO roadwork_app;

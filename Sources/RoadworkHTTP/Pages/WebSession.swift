@@ -15,8 +15,10 @@ struct Web {
 
     /// The signed-in person from the session cookie, or a redirect to the sign-in page.
     func identity(_ request: Request) async throws -> Identity {
+        // Pages are for people signed in with a password: an API token put in the cookie is refused, so a read-only
+        // token cannot write through a page's form.
         guard let token = request.cookies[AuthenticationMiddleware.cookieName]?.value, !token.isEmpty,
-              let identity = try await database.authenticate(token: token) else {
+              let identity = try await database.authenticate(token: token), identity.sessionID != nil else {
             throw Redirect(to: "/signin")
         }
         return identity

@@ -31,6 +31,7 @@ struct WebhookService: Service {
                                 configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: Self.requestTimeout)))
         await cancelWhenGracefulShutdown {
             var lastWallCheck = ContinuousClock.now - .seconds(3600)
+            var lastPrune = ContinuousClock.now
             while !Task.isCancelled {
                 var pause: Duration = .milliseconds(200)
                 do {
@@ -38,11 +39,21 @@ struct WebhookService: Service {
                         lastWallCheck = .now
                         _ = try await database.announceEmergingWalls(today: Day.today())
                     }
+                    if ContinuousClock.now - lastPrune > .seconds(3600) {
+                        lastPrune = .now
+                        try await database.pruneEvents()
+                    }
                     let dispatched = try await database.dispatchEvents(limit: 1000)
                     let claimed = try await database.claimDeliveries(endpoints: Self.endpointsPerRound, perEndpoint: Self.deliveriesPerEndpoint,
                                                                      leaseSeconds: leaseSeconds)
-                    if dispatched == 1000 || !claimed.isEmpty { pause = .zero }
                     let batches = Dictionary(grouping: claimed, by: \.endpointID)
+                    // A full batch means more are waiting: go on at once. Otherwise let events gather for a moment, so a
+                    // steady stream goes out in batches (a round costs four short transactions whatever its size).
+                    if dispatched == 1000 || batches.values.contains(where: { $0.count == Self.deliveriesPerEndpoint }) {
+                        pause = .zero
+                    } else if !claimed.isEmpty {
+                        pause = .milliseconds(100)
+                    }
                     await withTaskGroup(of: Void.self) { group in
                         for (_, batch) in batches { group.addTask { await send(batch, with: client) } }
                     }
