@@ -71,6 +71,21 @@ public final class ConnectionPool: Sendable {
     /// a database restart succeeds.
     public func transaction<T: Sendable>(settings: [(name: String, value: String)] = [],
                                          _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        // A deadlock or serialization failure rolled everything back, so the whole transaction runs again (twice at most,
+        // after a short random pause): two transactions that locked the same rows in different orders both get through.
+        var attempt = 0
+        while true {
+            do {
+                return try await transactionOnce(settings: settings, body)
+            } catch let error as PostgresError where attempt < 2 && [.deadlockDetected, .serializationFailure].contains(error.sqlState) {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 2...20) * attempt))
+            }
+        }
+    }
+
+    private func transactionOnce<T: Sendable>(settings: [(name: String, value: String)],
+                                              _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await retryingBrokenConnections { connection in
             connection.beginLazily(settings: settings)
             do {

@@ -25,6 +25,28 @@ struct ConnectionPoolTests {
         await pool.shutdown()
     }
 
+    @Test func twoTransactionsThatDeadlockBothCommitOneRunningTwice() async throws {
+        let pool = ConnectionPool(conninfo: try TestDatabase.url(), size: 2)
+        let runs = RunCounter()
+        // Each takes one advisory lock, waits for the other to take its own, then asks for the other's: a deadlock, which
+        // PostgreSQL breaks by failing one of them; the pool runs that one again.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (first, second) in [(71_001, 71_002), (71_002, 71_001)] {
+                group.addTask {
+                    try await pool.transaction { connection in
+                        runs.increment()
+                        try connection.query("SELECT pg_advisory_xact_lock($1)", [first])
+                        try connection.query("SELECT pg_sleep(0.3)")
+                        try connection.query("SELECT pg_advisory_xact_lock($1)", [second])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(runs.value == 3)
+        await pool.shutdown()
+    }
+
     @Test func aConnectionKilledByTheServerIsReplaced() async throws {
         let url = try TestDatabase.url()
         let pool = ConnectionPool(conninfo: url, size: 1)
@@ -135,4 +157,12 @@ private final class Flag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
+}
+
+/// How many times transaction bodies ran, counted from several tasks.
+final class RunCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
