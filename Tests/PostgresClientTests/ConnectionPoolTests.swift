@@ -36,7 +36,11 @@ struct ConnectionPoolTests {
                     try await pool.transaction { connection in
                         runs.increment()
                         try connection.query("SELECT pg_advisory_xact_lock($1)", [first])
-                        try connection.query("SELECT pg_sleep(0.3)")
+                        // On the first runs, wait until the other holds its lock, so the two really cross.
+                        let until = Date().addingTimeInterval(10)
+                        while runs.value <= 2, Date() < until, try connection.query(
+                            "SELECT count(*)::integer AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted", [second]
+                        ).first!.decode("n", as: Int.self) == 0 { usleep(10_000) }
                         try connection.query("SELECT pg_advisory_xact_lock($1)", [second])
                     }
                 }

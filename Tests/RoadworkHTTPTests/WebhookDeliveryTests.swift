@@ -85,7 +85,9 @@ struct WebhookDeliveryTests {
         let tokens = try await signIn(server)
         let (endpoint, _) = try await register(receiver, on: server, admin: tokens[.admin]!, types: ["report.filed"])
         let reports = try await fileReports(10, on: [server], rep: tokens[.rep]!)
-        try await Task.sleep(for: .seconds(2))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while await receiver.arrivals < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(300))
         #expect(await receiver.received.isEmpty)
         #expect(await receiver.arrivals >= 2)
         let (_, log) = try await server.call(.GET, "/api/v1/webhooks/\(endpoint)/deliveries", token: tokens[.admin]!)
