@@ -64,14 +64,16 @@ extension Store {
     }
 
     /// Hands the highest-scored open objection with no active bite to the actor as an in-progress item, atomically;
-    /// nil when nothing is left. Rows another puller holds are skipped, so N pullers get N objections.
+    /// nil when nothing is left. Rows another puller holds are skipped, so N pullers get N objections. NO KEY UPDATE, since
+    /// no key changes: it does not clash with the key-share locks that rows referring to the objection take (a report
+    /// filed, the search's teacher writing its words), which would make a puller skip a wall nobody is pulling.
     public func pullNext(format: ContentFormat, title: String?, scoring: BacklogScoring) throws -> (ContentItem, Objection)? {
         guard let row = try connection.query(
             """
             SELECT o.id, o.statement FROM objections o
             WHERE o.org_id = $1 AND o.status = 'open' AND o.rank_key IS NOT NULL AND o.active_content_id IS NULL
             ORDER BY o.rank_key DESC, o.last_reported_on DESC, o.id
-            LIMIT 1 FOR UPDATE OF o SKIP LOCKED
+            LIMIT 1 FOR NO KEY UPDATE OF o SKIP LOCKED
             """,
             [orgID]
         ).first else { return nil }
