@@ -101,14 +101,10 @@ struct IntegrationPages {
         }
     }
 
-    /// The endpoint settings a form gives; the URL must reach a public address unless the operator allows private ones.
+    /// The endpoint settings a form gives, checked as the API checks them.
     static func settings(_ form: Form, creating: Bool, allowPrivate: Bool) async throws -> WebhookSettings {
-        let settings = try WebhookSettings.validate(url: form["url"], description: form["description"] ?? "", eventTypes: form.all("event_types"),
-                                                    format: form["format"], enabled: nil, creating: creating)
-        if let url = settings.url, let refusal = await WebhookTarget.refusal(for: url, allowPrivate: allowPrivate) {
-            throw ValidationError(field: "url", refusal)
-        }
-        return settings
+        try await WebhookTarget.checked(url: form["url"], description: form["description"] ?? "", eventTypes: form.all("event_types"),
+                                        format: form["format"], enabled: nil, creating: creating, allowPrivate: allowPrivate)
     }
 
     static func eventChoices(_ chosen: [String]) -> [[String: Any]] {
@@ -120,12 +116,12 @@ struct IntegrationPages {
         let (accounts, endpoints) = try await web.database.tenant(identity) { store in
             (try store.serviceAccounts().map { ($0, try store.tokens(of: $0.id)) }, try store.endpoints())
         }
-        return web.page("integrations", title: "Integrations", identity: identity, request: request, values: [
-            "secret": secret.map { ["what": $0.what, "value": $0.value] } as Any,
+        return web.page("integrations", title: "Integrations", identity: identity, request: request, values: present([
+            "secret": secret.map { ["what": $0.what, "value": $0.value] },
             "accounts": accounts.map { account, tokens -> [String: Any] in
                 let prefix = "token_\(account.id.lowercasedText)_"
-                return ["id": account.id.lowercasedText, "name": account.name, "role": account.role.rawValue, "tokens": tokens.map(TokenPages.row),
-                        "nameError": errors[prefix + "name"] as Any, "expiryError": errors[prefix + "expires_in_days"] as Any]
+                return present(["id": account.id.lowercasedText, "name": account.name, "role": account.role.rawValue, "tokens": tokens.map(TokenPages.row),
+                                "nameError": errors[prefix + "name"], "expiryError": errors[prefix + "expires_in_days"]])
             },
             "roles": Role.allCases.map(\.rawValue), "hasEndpoints": !endpoints.isEmpty,
             "endpoints": endpoints.map { endpoint -> [String: Any] in
@@ -134,7 +130,7 @@ struct IntegrationPages {
             },
             "events": Self.eventChoices(["report.filed", "wall.emerging", "content.published", "review.applied"]),
             "form": form, "errors": errors,
-        ], status: status)
+        ]), status: status)
     }
 
     private func endpointPage(_ request: Request, identity: Identity, id: UUID, errors: [String: String] = [:],
@@ -144,12 +140,12 @@ struct IntegrationPages {
             return (endpoint, try store.deliveries(endpointID: id, limit: 100))
         }
         return web.page("webhook", title: "Webhook endpoint", identity: identity, request: request, values: [
-            "endpoint": [
+            "endpoint": present([
                 "id": endpoint.id.lowercasedText, "url": endpoint.url, "description": endpoint.description, "version": endpoint.version,
-                "enabled": endpoint.enabled, "disabledReason": endpoint.disabledReason as Any, "failures": endpoint.failures,
-                "failingSince": endpoint.failingSince.map(Web.day) as Any,
+                "enabled": endpoint.enabled, "disabledReason": endpoint.disabledReason, "failures": endpoint.failures,
+                "failingSince": endpoint.failingSince.map(Web.day),
                 "formats": WebhookFormat.allCases.map { ["value": $0.rawValue, "selected": $0 == endpoint.format] },
-            ] as [String: Any],
+            ]),
             "events": Self.eventChoices(endpoint.eventTypes),
             "deliveries": deliveries.map { delivery -> [String: Any] in
                 ["id": delivery.id.lowercasedText, "event": delivery.eventType, "eventID": delivery.eventID.lowercasedText, "state": delivery.state,

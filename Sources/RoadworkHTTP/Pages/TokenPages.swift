@@ -40,18 +40,19 @@ struct TokenPages {
     private func page(_ request: Request, identity: Identity, made: MadeToken? = nil, form: [String: String] = [:], errors: [String: String] = [:],
                       status: HTTPResponse.Status = .ok) async throws -> Response {
         let tokens = try await web.database.tenant(identity) { try $0.tokens(of: identity.userID) }
-        return web.page("tokens", title: "API tokens", identity: identity, request: request, values: [
-            "tokens": tokens.map(Self.row), "hasTokens": !tokens.isEmpty, "made": made.map { ["secret": $0.secret, "name": $0.token.name] } as Any,
+        // Absent, not nil: Mustache takes a nil wrapped in Any for a value and would open the section.
+        return web.page("tokens", title: "API tokens", identity: identity, request: request, values: present([
+            "tokens": tokens.map(Self.row), "hasTokens": !tokens.isEmpty, "made": made.map { ["secret": $0.secret, "name": $0.token.name] },
             "form": form, "errors": errors,
-        ], status: status)
+        ]), status: status)
     }
 
     /// One token as lists show it.
     static func row(_ token: ApiToken) -> [String: Any] {
-        [
+        present([
             "id": token.id.lowercasedText, "name": token.name, "prefix": token.displayPrefix, "scope": token.scope == .read ? "read only" : "read and write",
             "created": Web.day(token.createdAt), "expires": token.expiresAt.map(Web.day) ?? "never",
-            "lastUsed": token.lastUsedAt.map(Web.day) ?? "never", "revoked": token.revokedAt.map(Web.day) as Any,
-        ]
+            "lastUsed": token.lastUsedAt.map(Web.day) ?? "never", "revoked": token.revokedAt.map(Web.day),
+        ])
     }
 }
