@@ -102,11 +102,7 @@ struct WebhookController {
     /// The body's settings, checked; a URL whose host is not a public address is refused unless the operator allows it.
     func settings(_ request: Request, context: AppRequestContext, creating: Bool) async throws -> WebhookSettings {
         let body = try await request.decodeJSON(Body.self, context: context)
-        let settings = try WebhookSettings.validate(url: body.url, description: body.description, eventTypes: body.eventTypes,
-                                                    format: body.format, enabled: body.enabled, creating: creating)
-        if let url = settings.url, let refusal = await WebhookTarget.refusal(for: url, allowPrivate: allowPrivate) {
-            throw Problem.invalid([.init(field: "url", message: refusal)])
-        }
-        return settings
+        return try await WebhookTarget.checked(url: body.url, description: body.description, eventTypes: body.eventTypes, format: body.format,
+                                               enabled: body.enabled, creating: creating, allowPrivate: allowPrivate)
     }
 }

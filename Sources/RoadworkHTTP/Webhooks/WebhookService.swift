@@ -120,7 +120,10 @@ struct WebhookService: Service {
         for (name, value) in message.headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: message.body))
         let started = ContinuousClock.now
-        func elapsed() -> Int { Int((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000) }
+        func elapsed() -> Int {
+            let taken = (ContinuousClock.now - started).components
+            return Int(taken.seconds * 1000 + taken.attoseconds / 1_000_000_000_000_000)
+        }
         do {
             let response = try await client.execute(request, timeout: Self.requestTimeout)
             var snippet = ByteBuffer()

@@ -5,11 +5,24 @@ import Darwin
 #endif
 import Foundation
 import NIOPosix
+import RoadworkDomain
 
 /// Where a webhook may be sent. Roadwork calls URLs an admin typed, so without a check an admin (or anyone who steals an
 /// admin's session) could make the server call internal services or the cloud metadata address. The host is resolved
 /// and every address it resolves to must be public, unless the operator allows private targets.
 enum WebhookTarget {
+    /// An endpoint's settings as given, checked (the domain's rules, then the URL's addresses): the API and the
+    /// Integrations page both register and change endpoints through it.
+    static func checked(url: String?, description: String?, eventTypes: [String]?, format: String?, enabled: Bool?, creating: Bool,
+                        allowPrivate: Bool) async throws -> WebhookSettings {
+        let settings = try WebhookSettings.validate(url: url, description: description, eventTypes: eventTypes, format: format,
+                                                    enabled: enabled, creating: creating)
+        if let url = settings.url, let refusal = await refusal(for: url, allowPrivate: allowPrivate) {
+            throw ValidationError(field: "url", refusal)
+        }
+        return settings
+    }
+
     /// Why `url` may not be called, or nil when it may. Resolves the host off the event loops.
     static func refusal(for url: String, allowPrivate: Bool) async -> String? {
         guard let parsed = URL(string: url), let host = parsed.host, let scheme = parsed.scheme?.lowercased(),
