@@ -68,7 +68,13 @@ struct WebhookDeliveryTests {
         #expect(!WebhookReceiver.verify(signature: first.signature, body: first.body, secret: secret, now: Date().addingTimeInterval(600)))
         #expect(!WebhookReceiver.verify(signature: first.signature, body: first.body, secret: secret + "x"))
 
-        let (logStatus, log) = try await server.call(.GET, "/api/v1/webhooks/\(endpoint)/deliveries", token: tokens[.admin]!)
+        // The worker records a batch once it is all sent, a moment after the receiver has the last request.
+        var (logStatus, log) = try await server.call(.GET, "/api/v1/webhooks/\(endpoint)/deliveries", token: tokens[.admin]!)
+        let recorded = ContinuousClock.now + .seconds(10)
+        while (log["items"] as? [[String: Any]])?.contains(where: { $0["state"] as? String == "pending" }) == true, ContinuousClock.now < recorded {
+            try await Task.sleep(for: .milliseconds(50))
+            (logStatus, log) = try await server.call(.GET, "/api/v1/webhooks/\(endpoint)/deliveries", token: tokens[.admin]!)
+        }
         #expect(logStatus == 200)
         let items = try #require(log["items"] as? [[String: Any]])
         #expect(items.count == 4)
