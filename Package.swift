@@ -61,11 +61,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // One function per change (file, triage, edit, sign, …), called by both the API and the pages: checks the input
+        // with the domain's rules and writes it through the store, whose transaction also records audit and domain events.
+        .target(
+            name: "RoadworkActions",
+            dependencies: [
+                "RoadworkStore",
+                "RoadworkDomain",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The HTTP app: API v1, the web pages (Mustache), middleware, health, metrics, the OpenAPI document, and the
         // background services (teaching the search, delivering webhooks).
         .target(
             name: "RoadworkHTTP",
             dependencies: [
+                "RoadworkActions",
                 "RoadworkStore",
                 "RoadworkDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -98,6 +109,7 @@ let package = Package(
             name: "RoadworkHTTPTests",
             dependencies: [
                 "RoadworkHTTP",
+                "RoadworkActions",
                 "RoadworkStore",
                 "RoadworkDomain",
                 "PostgresClient",

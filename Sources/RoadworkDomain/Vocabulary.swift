@@ -42,9 +42,8 @@ public struct SynonymTerms: Sendable, Equatable {
     }
 
     /// Terms as a person types them in one field: "SSO, single sign-on, SAML".
-    public static func validate(commaSeparated text: String?) throws(ValidationError) -> SynonymTerms {
-        let parts = (text ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
-        return try validate(parts)
+    public static func split(commaSeparated text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
     }
 }
 

@@ -2,6 +2,7 @@ import Hummingbird
 import NIOCore
 import Logging
 import PostgresClient
+import RoadworkActions
 import RoadworkStore
 import ServiceLifecycle
 
@@ -31,7 +32,8 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
 
     HealthController(database: database).addRoutes(to: router)
 
-    let sessions = SessionController(database: database, config: config)
+    let actions = Actions(database: database, allowPrivateTargets: config.webhookAllowPrivate)
+    let sessions = SessionController(database: database, actions: actions, config: config)
     let api = router.group("api/v1")
     sessions.addPublicRoutes(to: api)
     api.get("openapi.yaml") { _, _ in
@@ -41,20 +43,20 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
 
     let signedIn = api.group().add(middleware: AuthenticationMiddleware(database: database))
     sessions.addRoutes(to: signedIn)
-    UserController(database: database).addRoutes(to: signedIn)
-    FocusController(database: database).addRoutes(to: signedIn)
-    ReviewController(database: database).addRoutes(to: signedIn)
-    ObjectionController(database: database).addRoutes(to: signedIn)
-    ReportController(database: database).addRoutes(to: signedIn, filing: api.group().add(middleware: SessionTokenMiddleware()))
-    ContentController(database: database).addRoutes(to: signedIn)
-    BacklogController(database: database).addRoutes(to: signedIn)
-    AccountController(database: database).addRoutes(to: signedIn)
-    SynonymController(database: database).addRoutes(to: signedIn)
-    TriageController(database: database).addRoutes(to: signedIn)
-    TokenController(database: database).addRoutes(to: signedIn)
-    WebhookController(database: database, allowPrivate: config.webhookAllowPrivate).addRoutes(to: signedIn)
+    UserController(database: database, actions: actions).addRoutes(to: signedIn)
+    FocusController(database: database, actions: actions).addRoutes(to: signedIn)
+    ReviewController(database: database, actions: actions).addRoutes(to: signedIn)
+    ObjectionController(database: database, actions: actions).addRoutes(to: signedIn)
+    ReportController(database: database, actions: actions).addRoutes(to: signedIn, filing: api.group().add(middleware: SessionTokenMiddleware()))
+    ContentController(database: database, actions: actions).addRoutes(to: signedIn)
+    BacklogController(database: database, actions: actions).addRoutes(to: signedIn)
+    AccountController(database: database, actions: actions).addRoutes(to: signedIn)
+    SynonymController(database: database, actions: actions).addRoutes(to: signedIn)
+    TriageController(database: database, actions: actions).addRoutes(to: signedIn)
+    TokenController(database: database, actions: actions).addRoutes(to: signedIn)
+    WebhookController(database: database, actions: actions).addRoutes(to: signedIn)
 
-    let web = Web(database: database, config: config)
+    let web = Web(database: database, actions: actions, config: config)
     router.get("static/app.css") { _, _ in Static.response(PackageResources.app_css, type: "text/css; charset=utf-8") }
     router.get("static/app.js") { _, _ in Static.response(PackageResources.app_js, type: "text/javascript; charset=utf-8") }
     SignInPages(web: web).addRoutes(to: router)
@@ -68,7 +70,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     VocabularyPages(web: web).addRoutes(to: router)
     AdminPages(web: web).addRoutes(to: router)
     TokenPages(web: web).addRoutes(to: router)
-    IntegrationPages(web: web, allowPrivate: config.webhookAllowPrivate).addRoutes(to: router)
+    IntegrationPages(web: web).addRoutes(to: router)
     return router
 }
 

@@ -51,15 +51,16 @@ extension Database {
         }
 
         let token = SessionToken.generate()
-        try await tenant(account.orgID) { store in
+        try await tenant(account.orgID, actor: account.userID) { store in
             try store.connection.query("SELECT roadwork_signin_succeeded($1)", [key])
-            try store.connection.query(
+            let session: UUID = try store.connection.query(
                 """
                 INSERT INTO sessions (org_id, user_id, token_hash, expires_at)
-                VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + make_interval(secs => $4))
+                VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + make_interval(secs => $4)) RETURNING id
                 """,
                 [account.orgID, account.userID, token, Self.sessionLifetimeSeconds]
-            )
+            ).first!.decode("id")
+            try store.audit("session.signed_in", "session", session, before: Nothing?.none, after: ["user_id": account.userID])
         }
         guard let identity = try await authenticate(token: token) else { return .invalidCredentials }
         return .signedIn(token: token, identity: identity)
@@ -102,9 +103,14 @@ extension Database {
 }
 
 extension Store {
-    /// Revokes one session so its token no longer signs anyone in.
-    public func revokeSession(id: UUID) throws {
-        try connection.query("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL", [id, orgID])
+    /// Ends one session (signing out) so its token no longer signs anyone in.
+    public func endSession(id: UUID) throws {
+        let ended = try connection.query(
+            "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL RETURNING user_id", [id, orgID]
+        ).first
+        if let ended {
+            try audit("session.signed_out", "session", id, before: Nothing?.none, after: ["user_id": try ended.decode("user_id", as: UUID.self)])
+        }
     }
 
     /// Revokes every open session of a user (deactivated, or password changed).

@@ -32,7 +32,9 @@ extension Store {
                 """,
                 [orgID, user.email, user.name, user.role.rawValue, passwordHash]
             ).first!
-            return try Self.user(from: row)
+            let created = try Self.user(from: row)
+            try audit("user.created", "user", created.id, before: Nothing?.none, after: created)
+            return created
         } catch let error as PostgresError where error.sqlState == .uniqueViolation {
             throw DomainError.conflict("a user with this email already exists")
         }
@@ -79,6 +81,14 @@ extension Store {
         if !updated.active || passwordHash != nil {
             try revokeSessions(userID: id)
         }
+        try audit("user.updated", "user", id, before: Nothing?.none,
+                  after: UserAudit(user: updated, passwordChanged: passwordHash != nil))
         return updated
     }
+}
+
+/// A user as the audit log records a change: the user, and whether the password changed (never the password).
+struct UserAudit: Encodable {
+    let user: User
+    let passwordChanged: Bool
 }

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import PostgresClient
 import RoadworkDomain
+import RoadworkActions
 @testable import RoadworkHTTP
 import RoadworkStore
 import Testing
@@ -212,6 +213,24 @@ struct IntegrationAPITests {
                 }
             }
             try await change("token.created") { _ = try await client.create("tokens", token: rep, ["name": "mine"]) }
+            let admin = try await client.token(org.emails[.admin]!)
+            var user = ""
+            try await change("user.created") {
+                user = try #require(try await client.create("users", token: admin, ["email": "new.rep@example.com", "name": "New Rep", "role": "rep",
+                                                                                  "password": "correct horse"])["id"] as? String)
+            }
+            try await change("user.updated") {
+                try await client.call(.patch, "/api/v1/users/\(user)", token: admin, body: ["name": "Renamed Rep"]) { #expect($0.status == .ok) }
+            }
+            var session = ""
+            try await change("session.signed_in") { session = try await client.token("new.rep@example.com", password: "correct horse") }
+            try await change("session.signed_out") {
+                try await client.call(.delete, "/api/v1/session", token: session) { #expect($0.status == .noContent) }
+            }
+            try await refused {
+                try await client.call(.post, "/api/v1/users", token: admin, body: ["email": "new.rep@example.com", "name": "Again", "role": "rep",
+                                                                              "password": "correct horse"]) { #expect($0.status == .conflict) }
+            }
             try await refused {
                 try await client.call(.post, "/api/v1/objections", token: marketer, body: ["statement": ""]) { #expect($0.status == .unprocessableContent) }
             }

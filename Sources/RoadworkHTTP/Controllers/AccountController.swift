@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Notifications, organization settings and the audit log.
 struct AccountController {
     let database: Database
+    let actions: Actions
 
     struct SettingsBody: Decodable {
         let halfLifeDays: Double?
@@ -46,7 +48,7 @@ struct AccountController {
         api.post("notifications/:id/read") { request, context in
             let identity = try context.signedIn()
             let id = try request.uuidParameter("id", context: context, what: "notification")
-            try await database.tenant(identity) { try $0.markNotificationRead(id: id) }
+            try await actions.markNotificationRead(by: identity, id: id)
             return Response(status: .noContent)
         }
         api.get("settings") { _, context in
@@ -58,13 +60,8 @@ struct AccountController {
             let identity = try context.signedIn(as: [.admin])
             let expected = try request.ifMatchVersion()
             let body = try await request.decodeJSON(SettingsBody.self, context: context)
-            var check = Validator()
-            if let h = body.halfLifeDays, !(h.isFinite && h > 0 && h <= 3650) { check.fail("half_life_days", "must be more than 0 and at most 3650") }
-            if let v = body.referenceDealSize, !(v.isFinite && v > 0 && v <= 1e12) { check.fail("reference_deal_size", "must be more than 0") }
-            try check.finish()
-            let organization = try await database.tenant(identity) {
-                try $0.updateSettings(halfLifeDays: body.halfLifeDays, referenceDealSize: body.referenceDealSize, expectedVersion: expected)
-            }
+            let organization = try await actions.updateSettings(by: identity, halfLifeDays: body.halfLifeDays,
+                                                                referenceDealSize: body.referenceDealSize, expectedVersion: expected)
             return try Response.json(Settings(organization), version: organization.version)
         }
         api.get("audit") { request, context in

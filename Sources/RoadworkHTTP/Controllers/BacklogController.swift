@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// The backlog, pull next, emerging walls and trends.
 struct BacklogController {
     let database: Database
+    let actions: Actions
 
     struct Entry: Encodable {
         let objection: Objection
@@ -70,13 +72,7 @@ struct BacklogController {
             replayable.body = .init(buffer: buffer)
             body = try await replayable.decodeJSON(NextBody.self, context: context)
         }
-        var check = Validator()
-        let format = body.format.map { check.oneOf($0, field: "format", ContentFormat.self) } ?? .other
-        let title = check.optionalText(body.title, field: "title", max: 300)
-        try check.finish()
-        let pulled = try await database.tenant(identity) { store in
-            try store.pullNext(format: format ?? .other, title: title, scoring: try store.scoring())
-        }
+        let pulled = try await actions.pullNext(by: identity, format: body.format, title: body.title)
         guard let (content, objection) = pulled else { return Response(status: .noContent) }
         return try Response.json(Pulled(content: content, objection: objection), status: .created, version: content.version,
                                  headers: [.location: "/api/v1/content/\(content.id.lowercasedText)"])

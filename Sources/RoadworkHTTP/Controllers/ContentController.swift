@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Content work items ("bites") and reps' feedback on them.
 struct ContentController {
     let database: Database
+    let actions: Actions
 
     struct Body: Decodable {
         let objectionId: UUID?
@@ -76,14 +78,8 @@ struct ContentController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let body = try await request.decodeJSON(Body.self, context: context)
-        var check = Validator()
-        if body.objectionId == nil { check.fail("objection_id", "is required") }
-        try check.finish()
-        let fields = try ContentChanges.validate(title: body.title, format: body.format, status: body.status, assigneeID: body.assigneeId,
-                                                 effort: body.effort, url: body.url, creating: true)
-        let item = try await database.tenant(identity) { store in
-            try store.createContent(objectionID: body.objectionId!, fields: fields, scoring: try store.scoring())
-        }
+        let item = try await actions.createContent(by: identity, objectionID: body.objectionId, title: body.title, format: body.format,
+                                                     status: body.status, assigneeID: body.assigneeId, effort: body.effort, url: body.url)
         return try Response.json(item, status: .created, version: item.version,
                                  headers: [.location: "/api/v1/content/\(item.id.lowercasedText)"])
     }
@@ -94,11 +90,8 @@ struct ContentController {
         let expected = try request.ifMatchVersion()
         let body = try await request.decodeJSON(Body.self, context: context)
         if body.objectionId != nil { throw Problem.invalid([.init(field: "objection_id", message: "cannot be changed")]) }
-        let changes = try ContentChanges.validate(title: body.title, format: body.format, status: body.status, assigneeID: body.assigneeId,
-                                                  effort: body.effort, url: body.url, creating: false)
-        let item = try await database.tenant(identity) { store in
-            try store.updateContent(id: id, changes: changes, expectedVersion: expected, scoring: try store.scoring())
-        }
+        let item = try await actions.editContent(by: identity, id: id, title: body.title, format: body.format, status: body.status,
+                                                   assigneeID: body.assigneeId, effort: body.effort, url: body.url, expectedVersion: expected)
         return try Response.json(item, version: item.version)
     }
 
@@ -106,15 +99,7 @@ struct ContentController {
         let identity = try context.signedIn()
         let id = try request.uuidParameter("id", context: context, what: "content item")
         let body = try await request.decodeJSON(FeedbackBody.self, context: context)
-        var check = Validator()
-        if body.helpful == nil { check.fail("helpful", "is required") }
-        let account = check.optionalText(body.account, field: "account", max: 200)
-        let comment = check.optionalText(body.comment, field: "comment", max: 2000)
-        try check.finish()
-        let feedback = try await database.tenant(identity) { store -> ContentFeedback in
-            if identity.role == .rep, try store.content(id: id)?.status != .published { throw DomainError.notFound("content item") }
-            return try store.addFeedback(contentID: id, helpful: body.helpful!, account: account, comment: comment)
-        }
+        let feedback = try await actions.giveFeedback(by: identity, contentID: id, helpful: body.helpful, account: body.account, comment: body.comment)
         return try Response.json(FeedbackResponse(feedback), status: .created)
     }
 

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Focus items (opportunities and obstacles) and today's Top 5.
 struct FocusController {
     let database: Database
+    let actions: Actions
 
     struct Body: Decodable {
         let kind: String?
@@ -57,8 +59,7 @@ struct FocusController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let body = try await request.decodeJSON(Body.self, context: context)
-        let new = try NewFocusItem.validate(kind: body.kind, title: body.title, description: body.description)
-        let item = try await database.tenant(identity) { try $0.createFocusItem(new) }
+        let item = try await actions.createFocusItem(by: identity, kind: body.kind, title: body.title, description: body.description)
         return try Response.json(item, status: .created, version: item.version, headers: [.location: "/api/v1/items/\(item.id.lowercasedText)"])
     }
 
@@ -67,8 +68,8 @@ struct FocusController {
         let id = try request.uuidParameter("id", context: context, what: "focus item")
         let expected = try request.ifMatchVersion()
         let body = try await request.decodeJSON(Body.self, context: context)
-        let changes = try FocusItemChanges.validate(title: body.title, description: body.description, status: body.status)
-        let item = try await database.tenant(identity) { try $0.updateFocusItem(id: id, changes: changes, expectedVersion: expected) }
+        let item = try await actions.editFocusItem(by: identity, id: id, title: body.title, description: body.description, status: body.status,
+                                                   expectedVersion: expected)
         return try Response.json(item, version: item.version)
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Objections: the walls reports roll up into.
 struct ObjectionController {
     let database: Database
+    let actions: Actions
 
     struct CreateBody: Decodable {
         let statement: String?
@@ -98,8 +100,7 @@ struct ObjectionController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let body = try await request.decodeJSON(CreateBody.self, context: context)
-        let new = try NewObjection.validate(statement: body.statement, obstacleID: body.obstacleId)
-        let objection = try await database.tenant(identity) { try $0.createObjection(new) }
+        let objection = try await actions.createObjection(by: identity, ObjectionDraft(statement: body.statement, obstacleID: body.obstacleId))
         return try Response.json(objection, status: .created, version: objection.version,
                                  headers: [.location: "/api/v1/objections/\(objection.id.lowercasedText)"])
     }
@@ -109,8 +110,8 @@ struct ObjectionController {
         let id = try request.uuidParameter("id", context: context, what: "objection")
         let expected = try request.ifMatchVersion()
         let body = try await request.decodeJSON(UpdateBody.self, context: context)
-        let changes = try ObjectionChanges.validate(statement: body.statement, obstacleID: body.obstacleId, status: body.status)
-        let objection = try await database.tenant(identity) { try $0.updateObjection(id: id, changes: changes, expectedVersion: expected) }
+        let objection = try await actions.editObjection(by: identity, id: id, statement: body.statement, obstacleID: body.obstacleId,
+                                                        status: body.status, expectedVersion: expected)
         return try Response.json(objection, version: objection.version)
     }
 
@@ -118,8 +119,7 @@ struct ObjectionController {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "objection")
         let body = try await request.decodeJSON(MergeBody.self, context: context)
-        guard let into = body.into else { throw Problem.invalid([.init(field: "into", message: "is required")]) }
-        let target = try await database.tenant(identity) { store in try store.mergeObjection(id, into: into, scoring: try store.scoring()) }
+        let target = try await actions.mergeObjection(by: identity, id, into: body.into)
         return try Response.json(target, version: target.version)
     }
 }

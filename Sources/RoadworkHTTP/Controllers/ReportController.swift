@@ -2,12 +2,14 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Field reports: filed by anyone, triaged by marketers and heads.
 struct ReportController {
     let database: Database
+    let actions: Actions
 
     struct CreateBody: Decodable {
         let summary: String?
@@ -122,13 +124,8 @@ struct ReportController {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "report")
         let body = try await request.decodeJSON(TriageBody.self, context: context)
-        let new = try body.newObjection.map { try NewObjection.validate(statement: $0.statement, obstacleID: $0.obstacleId, field: "new_objection.") }
-        guard (body.objectionId == nil) != (new == nil) else {
-            throw Problem.invalid([.init(field: "objection_id", message: "give either objection_id or new_objection")])
-        }
-        let report = try await database.tenant(identity) { store in
-            try store.triageReport(id: id, objectionID: body.objectionId, newObjection: new, scoring: try store.scoring())
-        }
+        let report = try await actions.triage(by: identity, reportID: id, objectionID: body.objectionId,
+                                              newObjection: body.newObjection.map { ObjectionDraft(statement: $0.statement, obstacleID: $0.obstacleId) })
         return try Response.json(report)
     }
 }

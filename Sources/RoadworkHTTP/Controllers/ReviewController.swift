@@ -1,12 +1,14 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Joint reviews: open, edit the draft lineup, sign off, read the record.
 struct ReviewController {
     let database: Database
+    let actions: Actions
 
     struct LineupBody: Decodable {
         let opportunities: [UUID]?
@@ -29,7 +31,7 @@ struct ReviewController {
 
     @Sendable func open(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.heads)
-        let review = try await database.tenant(identity) { try $0.openReview() }
+        let review = try await actions.openReview(by: identity)
         return try Response.json(review, status: .created, version: review.version,
                                  headers: [.location: "/api/v1/reviews/\(review.id.lowercasedText)"])
     }
@@ -54,15 +56,8 @@ struct ReviewController {
         let id = try request.uuidParameter("id", context: context, what: "review")
         let expected = try request.ifMatchVersion()
         let body = try await request.decodeJSON(LineupBody.self, context: context)
-        var check = Validator()
-        if body.opportunities == nil { check.fail("opportunities", "is required") }
-        if body.obstacles == nil { check.fail("obstacles", "is required") }
-        let notes = body.notes.map { String($0.prefix(10_001)) }
-        if let notes, notes.count > 10_000 { check.fail("notes", "must be at most 10000 characters") }
-        try check.finish()
-        let review = try await database.tenant(identity) {
-            try $0.setLineup(reviewID: id, opportunities: body.opportunities!, obstacles: body.obstacles!, notes: notes, expectedVersion: expected)
-        }
+        let review = try await actions.setLineup(by: identity, reviewID: id, opportunities: body.opportunities, obstacles: body.obstacles,
+                                                 notes: body.notes, expectedVersion: expected)
         return try Response.json(review, version: review.version)
     }
 
@@ -70,10 +65,7 @@ struct ReviewController {
         let identity = try context.signedIn(as: Roles.heads)
         let id = try request.uuidParameter("id", context: context, what: "review")
         let body = try await request.decodeJSON(SignoffBody.self, context: context)
-        guard let version = body.lineupVersion else { throw Problem.invalid([.init(field: "lineup_version", message: "is required")]) }
-        let review = try await database.tenant(identity) { store in
-            try store.signOff(reviewID: id, role: identity.role, lineupVersion: version, scoring: try store.scoring())
-        }
+        let review = try await actions.signOff(by: identity, reviewID: id, lineupVersion: body.lineupVersion)
         return try Response.json(review, version: review.version)
     }
 

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Sign in, sign out, and who am I.
 struct SessionController {
     let database: Database
+    let actions: Actions
     let config: RoadworkConfig
 
     struct SignIn: Decodable {
@@ -47,11 +49,7 @@ struct SessionController {
 
     @Sendable func signIn(request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(SignIn.self, context: context)
-        var check = Validator()
-        let email = check.text(body.email, field: "email", max: 254)
-        let password = body.password ?? { check.fail("password", "is required"); return "" }()
-        try check.finish()
-        switch try await database.signIn(email: email!, password: password, throttle: config.signInThrottle) {
+        switch try await actions.signIn(email: body.email, password: body.password, throttle: config.signInThrottle) {
         case .signedIn(let token, let identity):
             var response = try Response.json(SignedIn(token: token, user: Me(identity)))
             response.setCookie(sessionCookie(token, maxAge: Database.sessionLifetimeSeconds))
@@ -67,10 +65,7 @@ struct SessionController {
 
     @Sendable func signOut(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
-        try await database.tenant(identity.orgID) { store in
-            // An API token is revoked on its own page, not by signing out.
-            if let session = identity.sessionID { try store.revokeSession(id: session) }
-        }
+        try await actions.signOut(by: identity)
         var response = Response(status: .noContent)
         response.setCookie(sessionCookie("", maxAge: 0))
         return response

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// The organization's vocabulary: synonym groups the similar-objections search applies to every text.
 struct SynonymController {
     let database: Database
+    let actions: Actions
 
     struct Body: Decodable {
         let terms: [String]?
@@ -33,8 +35,8 @@ struct SynonymController {
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
-        let terms = try SynonymTerms.validate(try await request.decodeJSON(Body.self, context: context).terms)
-        let group = try await database.tenant(identity) { try $0.createSynonymGroup(terms) }
+        let body = try await request.decodeJSON(Body.self, context: context)
+        let group = try await actions.createSynonymGroup(by: identity, terms: body.terms)
         return try Response.json(group, status: .created, version: group.version,
                                  headers: [.location: "/api/v1/synonyms/\(group.id.lowercasedText)"])
     }
@@ -43,8 +45,8 @@ struct SynonymController {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "synonym group")
         let expected = try request.ifMatchVersion()
-        let terms = try SynonymTerms.validate(try await request.decodeJSON(Body.self, context: context).terms)
-        let group = try await database.tenant(identity) { try $0.updateSynonymGroup(id: id, terms: terms, expectedVersion: expected) }
+        let body = try await request.decodeJSON(Body.self, context: context)
+        let group = try await actions.editSynonymGroup(by: identity, id: id, terms: body.terms, expectedVersion: expected)
         return try Response.json(group, version: group.version)
     }
 
@@ -52,7 +54,7 @@ struct SynonymController {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "synonym group")
         let expected = try request.ifMatchVersion()
-        try await database.tenant(identity) { try $0.deleteSynonymGroup(id: id, expectedVersion: expected) }
+        try await actions.deleteSynonymGroup(by: identity, id: id, expectedVersion: expected)
         return Response(status: .noContent)
     }
 }

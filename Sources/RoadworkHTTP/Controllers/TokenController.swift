@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// API tokens: personal ones anyone makes for themself, service accounts and their tokens made by admins.
 struct TokenController {
     let database: Database
+    let actions: Actions
 
     struct TokenBody: Decodable {
         let name: String?
@@ -42,8 +44,9 @@ struct TokenController {
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
-        let new = try await Self.newToken(request, context: context)
-        let made = try await database.tenant(identity) { try $0.makeToken(new, for: identity.userID, service: false) }
+        let body = try await request.decodeJSON(TokenBody.self, context: context)
+        let made = try await actions.makePersonalToken(by: identity, name: body.name, scope: body.scope, expiresInDays: body.expiresInDays,
+                                                       expiresAt: body.expiresAt)
         return try Response.json(Made(token: made.token, secret: made.secret), status: .created)
     }
 
@@ -51,12 +54,7 @@ struct TokenController {
     @Sendable func revoke(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
         let id = try request.uuidParameter("id", context: context, what: "token")
-        try await database.tenant(identity) { store in
-            guard let token = try store.token(id: id), token.userID == identity.userID || identity.role == .admin else {
-                throw Problem.notFound("token")
-            }
-            _ = try store.revokeToken(id: id)
-        }
+        _ = try await actions.revokeToken(by: identity, id: id)
         return Response(status: .noContent)
     }
 
@@ -68,8 +66,7 @@ struct TokenController {
     @Sendable func createServiceAccount(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let body = try await request.decodeJSON(AccountBody.self, context: context)
-        let new = try NewServiceAccount.validate(name: body.name, role: body.role)
-        let account = try await database.tenant(identity) { try $0.createServiceAccount(new) }
+        let account = try await actions.createServiceAccount(by: identity, name: body.name, role: body.role)
         return try Response.json(account, status: .created)
     }
 
@@ -86,16 +83,9 @@ struct TokenController {
     @Sendable func createServiceToken(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let id = try request.uuidParameter("id", context: context, what: "service account")
-        let new = try await Self.newToken(request, context: context)
-        let made = try await database.tenant(identity) { store -> MadeToken in
-            guard try store.serviceAccount(id: id) != nil else { throw Problem.notFound("service account") }
-            return try store.makeToken(new, for: id, service: true)
-        }
-        return try Response.json(Made(token: made.token, secret: made.secret), status: .created)
-    }
-
-    static func newToken(_ request: Request, context: AppRequestContext) async throws -> NewApiToken {
         let body = try await request.decodeJSON(TokenBody.self, context: context)
-        return try NewApiToken.validate(name: body.name, scope: body.scope, expiresInDays: body.expiresInDays, expiresAt: body.expiresAt)
+        let made = try await actions.makeServiceToken(by: identity, accountID: id, name: body.name, scope: body.scope,
+                                                      expiresInDays: body.expiresInDays, expiresAt: body.expiresAt)
+        return try Response.json(Made(token: made.token, secret: made.secret), status: .created)
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// The triage inbox as an API: suggestions per untriaged report, and accepting the confident ones at once.
 struct TriageController {
     let database: Database
+    let actions: Actions
 
     struct Item: Encodable {
         let report: FieldReport
@@ -48,9 +50,7 @@ struct TriageController {
         guard (1...Page.maxLimit).contains(limit) else {
             throw Problem.invalid([.init(field: "limit", message: "must be a whole number from 1 to \(Page.maxLimit)")])
         }
-        let accepted = try await database.tenant(identity) { store in
-            try store.acceptConfidentSuggestions(limit: limit, scoring: try store.scoring())
-        }
+        let accepted = try await actions.acceptConfidentSuggestions(by: identity, limit: limit)
         return try Response.json(["items": accepted.map { Accepted(report: $0.report, objection: $0.objection, similarity: $0.similarity) }])
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Admins manage the people of their organization.
 struct UserController {
     let database: Database
+    let actions: Actions
 
     struct CreateUser: Decodable {
         let email: String?
@@ -72,9 +74,7 @@ struct UserController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let body = try await request.decodeJSON(CreateUser.self, context: context)
-        let newUser = try NewUser.validate(email: body.email, name: body.name, role: body.role, password: body.password)
-        let hash = try await database.passwords.hashOffLoop(newUser.password)
-        let user = try await database.tenant(identity.orgID) { try $0.createUser(newUser, passwordHash: hash) }
+        let user = try await actions.createUser(by: identity, email: body.email, name: body.name, role: body.role, password: body.password)
         return try Response.json(UserResponse(user), status: .created, version: user.version,
                                  headers: [.location: "/api/v1/users/\(user.id.lowercasedText)"])
     }
@@ -84,19 +84,8 @@ struct UserController {
         let id = try request.uuidParameter("id", context: context, what: "user")
         let expected = try request.ifMatchVersion()
         let body = try await request.decodeJSON(UpdateUser.self, context: context)
-        let changes = try UserChanges.validate(name: body.name, role: body.role, active: body.active, password: body.password,
-                                               isSelf: id == identity.userID)
-        let hash = try await changes.password.asyncMap(database.passwords.hashOffLoop)
-        let user = try await database.tenant(identity.orgID) {
-            try $0.updateUser(id: id, changes: changes, passwordHash: hash, expectedVersion: expected)
-        }
+        let user = try await actions.editUser(by: identity, id: id, name: body.name, role: body.role, active: body.active,
+                                              password: body.password, expectedVersion: expected)
         return try Response.json(UserResponse(user), version: user.version)
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
 /// Webhook endpoints, their delivery logs, test events and redelivery; admins only.
 struct WebhookController {
     let database: Database
-    let allowPrivate: Bool
+    let actions: Actions
 
     struct Body: Decodable {
         let url: String?
@@ -50,8 +51,9 @@ struct WebhookController {
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
-        let settings = try await settings(request, context: context, creating: true)
-        let registered = try await database.tenant(identity) { try $0.registerEndpoint(settings) }
+        let body = try await request.decodeJSON(Body.self, context: context)
+        let registered = try await actions.registerWebhook(by: identity, url: body.url, description: body.description, eventTypes: body.eventTypes,
+                                                           format: body.format, enabled: body.enabled)
         return try Response.json(Registered(endpoint: registered.endpoint, secret: registered.secret), status: .created,
                                  version: registered.endpoint.version,
                                  headers: [.location: "/api/v1/webhooks/\(registered.endpoint.id.lowercasedText)"])
@@ -61,22 +63,23 @@ struct WebhookController {
         let identity = try context.signedIn(as: [.admin])
         let id = try request.uuidParameter("id", context: context, what: "webhook endpoint")
         let expected = try request.ifMatchVersion()
-        let settings = try await settings(request, context: context, creating: false)
-        let endpoint = try await database.tenant(identity) { try $0.updateEndpoint(id: id, settings, expectedVersion: expected) }
+        let body = try await request.decodeJSON(Body.self, context: context)
+        let endpoint = try await actions.editWebhook(by: identity, id: id, url: body.url, description: body.description, eventTypes: body.eventTypes,
+                                                     format: body.format, enabled: body.enabled, expectedVersion: expected)
         return try Response.json(endpoint, version: endpoint.version)
     }
 
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let id = try request.uuidParameter("id", context: context, what: "webhook endpoint")
-        try await database.tenant(identity) { try $0.deleteEndpoint(id: id) }
+        try await actions.deleteWebhook(by: identity, id: id)
         return Response(status: .noContent)
     }
 
     @Sendable func test(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let id = try request.uuidParameter("id", context: context, what: "webhook endpoint")
-        let event = try await database.tenant(identity) { try $0.sendTestEvent(endpointID: id) }
+        let event = try await actions.sendTestEvent(by: identity, endpointID: id)
         return try Response.json(["event_id": event.lowercasedText], status: .accepted)
     }
 
@@ -95,14 +98,7 @@ struct WebhookController {
         let identity = try context.signedIn(as: [.admin])
         let id = try request.uuidParameter("id", context: context, what: "webhook endpoint")
         let delivery = try request.uuidParameter("delivery", context: context, what: "delivery")
-        let redelivered = try await database.tenant(identity) { try $0.redeliver(endpointID: id, deliveryID: delivery) }
+        let redelivered = try await actions.redeliver(by: identity, endpointID: id, deliveryID: delivery)
         return try Response.json(redelivered, status: .accepted)
-    }
-
-    /// The body's settings, checked; a URL whose host is not a public address is refused unless the operator allows it.
-    func settings(_ request: Request, context: AppRequestContext, creating: Bool) async throws -> WebhookSettings {
-        let body = try await request.decodeJSON(Body.self, context: context)
-        return try await WebhookTarget.checked(url: body.url, description: body.description, eventTypes: body.eventTypes, format: body.format,
-                                               enabled: body.enabled, creating: creating, allowPrivate: allowPrivate)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -16,9 +17,7 @@ struct AdminPages {
             let identity = try await web.identity(request, as: [.admin])
             let form = try await web.form(request, context: context)
             do {
-                let user = try NewUser.validate(email: form["email"], name: form["name"], role: form["role"], password: form["password"])
-                let hash = try await web.database.passwords.hashOffLoop(user.password)
-                _ = try await web.database.tenant(identity) { try $0.createUser(user, passwordHash: hash).id }
+                _ = try await web.actions.createUser(by: identity, email: form["email"], name: form["name"], role: form["role"], password: form["password"])
                 return Web.redirect("/admin", done: "User added.")
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, form: ["email": form["email"] ?? "", "name": form["name"] ?? ""],
@@ -34,9 +33,8 @@ struct AdminPages {
             let form = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "user")
             do {
-                let changes = try UserChanges.validate(name: nil, role: form["role"], active: form["active"].map { $0 == "true" }, password: nil,
-                                                       isSelf: id == identity.userID)
-                _ = try await web.database.tenant(identity) { try $0.updateUser(id: id, changes: changes, passwordHash: nil, expectedVersion: nil).id }
+                _ = try await web.actions.editUser(by: identity, id: id, name: nil, role: form["role"], active: form["active"].map { $0 == "true" },
+                                                   password: nil, expectedVersion: nil)
                 return Web.redirect("/admin", done: "Saved.")
             } catch let error as ValidationError {
                 return Web.redirect("/admin", done: "Not saved: \(error.errors.first?.message ?? "invalid").")
@@ -45,14 +43,15 @@ struct AdminPages {
         router.post("admin/settings") { request, context in
             let identity = try await web.identity(request, as: [.admin])
             let form = try await web.form(request, context: context)
-            var errors: [String: String] = [:]
-            let halfLife = form.nonEmpty("half_life_days").flatMap(Double.init)
-            let dealSize = form.nonEmpty("reference_deal_size").flatMap(Double.init)
-            if !(halfLife.map { $0 > 0 && $0 <= 3650 } ?? false) { errors["half_life_days"] = "Enter a half-life from 0.1 to 3650 days." }
-            if !(dealSize.map { $0 > 0 && $0 <= 1e12 } ?? false) { errors["reference_deal_size"] = "Enter a deal size above 0." }
-            guard errors.isEmpty else { return try await page(request, identity: identity, form: [:], errors: errors, status: .unprocessableContent) }
-            _ = try await web.database.tenant(identity) { try $0.updateSettings(halfLifeDays: halfLife, referenceDealSize: dealSize, expectedVersion: nil).version }
-            return Web.redirect("/admin", done: "Settings saved.")
+            // A blank or non-numeric field is a number that fails the range check, so it gets the same message.
+            func number(_ field: String) -> Double { form.nonEmpty(field).flatMap(Double.init) ?? .nan }
+            do {
+                _ = try await web.actions.updateSettings(by: identity, halfLifeDays: number("half_life_days"),
+                                                         referenceDealSize: number("reference_deal_size"), expectedVersion: nil)
+                return Web.redirect("/admin", done: "Settings saved.")
+            } catch let error as ValidationError {
+                return try await page(request, identity: identity, form: [:], errors: Web.fieldMessages(error), status: .unprocessableContent)
+            }
         }
     }
 

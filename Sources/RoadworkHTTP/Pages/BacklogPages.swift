@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -37,9 +38,11 @@ struct BacklogPages {
         router.post("backlog/next") { request, context in
             let identity = try await web.identity(request, as: Roles.planners)
             let form = try await web.form(request, context: context)
-            let format = form["format"].flatMap(ContentFormat.init(rawValue:)) ?? .other
-            let pulled = try await web.database.tenant(identity) { store in
-                try store.pullNext(format: format, title: nil, scoring: try store.scoring()).map { $0.0.id }
+            let pulled: UUID?
+            do {
+                pulled = try await web.actions.pullNext(by: identity, format: form.nonEmpty("format"), title: nil)?.content.id
+            } catch let error as ValidationError {
+                return Web.redirect("/backlog", done: "Nothing pulled: \(error.description).")
             }
             guard let id = pulled else { return Web.redirect("/backlog", done: "Nothing left to pull.") }
             return Web.redirect("/content#\(id.lowercasedText)", done: "It's yours: a new bite is in progress.")

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -35,11 +36,8 @@ struct ContentPages {
             let form = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "content item")
             do {
-                let changes = try ContentChanges.validate(title: nil, format: nil, status: form["status"], assigneeID: nil, effort: nil,
-                                                          url: form["url"].map { $0.trimmed.isEmpty ? nil : $0 }, creating: false)
-                _ = try await web.database.tenant(identity) { store in
-                    try store.updateContent(id: id, changes: changes, expectedVersion: nil, scoring: try store.scoring()).id
-                }
+                _ = try await web.actions.editContent(by: identity, id: id, status: form["status"],
+                                                      url: form["url"].map { $0.trimmed.isEmpty ? nil : $0 }, expectedVersion: nil)
                 return Web.redirect("/content#\(id.lowercasedText)", done: "Moved.")
             } catch let error as ValidationError {
                 return Web.redirect("/content", done: "Not moved: \(error.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")).")
@@ -51,7 +49,7 @@ struct ContentPages {
             let identity = try await web.identity(request)
             let form = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "content item")
-            _ = try await web.database.tenant(identity) { try $0.addFeedback(contentID: id, helpful: form["helpful"] == "true", account: nil, comment: nil).id }
+            _ = try await web.actions.giveFeedback(by: identity, contentID: id, helpful: form["helpful"] == "true", account: nil, comment: nil)
             return Web.redirect("/content", done: "Thanks — marketing will hear it.")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -58,7 +59,7 @@ struct HomePage {
             let identity = try await web.identity(request)
             _ = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "notification")
-            try await web.database.tenant(identity) { try $0.markNotificationRead(id: id) }
+            try await web.actions.markNotificationRead(by: identity, id: id)
             return Web.redirect("/")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -7,7 +8,6 @@ import RoadworkStore
 /// endpoints (Slack channels among them) with their delivery logs.
 struct IntegrationPages {
     let web: Web
-    let allowPrivate: Bool
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("admin/integrations") { request, _ in
@@ -18,8 +18,7 @@ struct IntegrationPages {
             let identity = try await web.identity(request, as: [.admin])
             let form = try await web.form(request, context: context)
             do {
-                let new = try NewServiceAccount.validate(name: form["name"], role: form["role"])
-                _ = try await web.database.tenant(identity) { try $0.createServiceAccount(new).id }
+                _ = try await web.actions.createServiceAccount(by: identity, name: form["name"], role: form["role"])
                 return Web.redirect("/admin/integrations", done: "Service account added; make it a token below.")
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, errors: Web.fieldMessages(error).mapKeys { "account_" + $0 }, status: .unprocessableContent)
@@ -30,12 +29,8 @@ struct IntegrationPages {
             let form = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "service account")
             do {
-                let new = try NewApiToken.validate(name: form["name"], scope: form["scope"], expiresInDays: form.nonEmpty("expires_in_days").map { Int($0) ?? 0 },
-                                                   expiresAt: nil)
-                let made = try await web.database.tenant(identity) { store -> MadeToken in
-                    guard try store.serviceAccount(id: id) != nil else { throw DomainError.notFound("service account") }
-                    return try store.makeToken(new, for: id, service: true)
-                }
+                let made = try await web.actions.makeServiceToken(by: identity, accountID: id, name: form["name"], scope: form["scope"],
+                                                                  expiresInDays: form.days("expires_in_days"), expiresAt: nil)
                 return try await page(request, identity: identity, secret: ("token “\(made.token.name)”", made.secret), status: .created)
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, errors: Web.fieldMessages(error).mapKeys { "token_\(id.lowercasedText)_" + $0 },
@@ -46,15 +41,15 @@ struct IntegrationPages {
             let identity = try await web.identity(request, as: [.admin])
             _ = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "token")
-            _ = try await web.database.tenant(identity) { try $0.revokeToken(id: id).id }
+            _ = try await web.actions.revokeToken(by: identity, id: id)
             return Web.redirect("/admin/integrations", done: "Token revoked.")
         }
         router.post("admin/webhooks") { request, context in
             let identity = try await web.identity(request, as: [.admin])
             let form = try await web.form(request, context: context)
             do {
-                let settings = try await Self.settings(form, creating: true, allowPrivate: allowPrivate)
-                let registered = try await web.database.tenant(identity) { try $0.registerEndpoint(settings) }
+                let registered = try await web.actions.registerWebhook(by: identity, url: form["url"], description: form["description"] ?? "",
+                                                                       eventTypes: form.all("event_types"), format: form["format"], enabled: nil)
                 return try await page(request, identity: identity, secret: ("endpoint \(registered.endpoint.url)", registered.secret), status: .created)
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, form: ["url": form["url"] ?? "", "description": form["description"] ?? ""],
@@ -72,19 +67,16 @@ struct IntegrationPages {
             let id = try request.uuidParameter("id", context: context, what: "webhook endpoint")
             switch form["action"] {
             case "test":
-                _ = try await web.database.tenant(identity) { try $0.sendTestEvent(endpointID: id) }
+                _ = try await web.actions.sendTestEvent(by: identity, endpointID: id)
                 return Web.redirect("/admin/webhooks/\(id.lowercasedText)", done: "Test event queued; it shows in the log below once sent.")
             case "delete":
-                try await web.database.tenant(identity) { try $0.deleteEndpoint(id: id) }
+                try await web.actions.deleteWebhook(by: identity, id: id)
                 return Web.redirect("/admin/integrations", done: "Endpoint deleted.")
             default:
                 do {
-                    var changes = try await Self.settings(form, creating: false, allowPrivate: allowPrivate)
-                    changes.enabled = form["enabled"] == "on"
-                    let settings = changes
-                    _ = try await web.database.tenant(identity) {
-                        try $0.updateEndpoint(id: id, settings, expectedVersion: form["version"].flatMap { Int($0) }).id
-                    }
+                    _ = try await web.actions.editWebhook(by: identity, id: id, url: form["url"], description: form["description"] ?? "",
+                                                          eventTypes: form.all("event_types"), format: form["format"], enabled: form["enabled"] == "on",
+                                                          expectedVersion: form["version"].flatMap { Int($0) })
                     return Web.redirect("/admin/webhooks/\(id.lowercasedText)", done: "Endpoint saved.")
                 } catch let error as ValidationError {
                     return try await endpointPage(request, identity: identity, id: id, errors: Web.fieldMessages(error), status: .unprocessableContent)
@@ -96,15 +88,9 @@ struct IntegrationPages {
             _ = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "webhook endpoint")
             let delivery = try request.uuidParameter("delivery", context: context, what: "delivery")
-            _ = try await web.database.tenant(identity) { try $0.redeliver(endpointID: id, deliveryID: delivery).id }
+            _ = try await web.actions.redeliver(by: identity, endpointID: id, deliveryID: delivery)
             return Web.redirect("/admin/webhooks/\(id.lowercasedText)", done: "Delivery queued again.")
         }
-    }
-
-    /// The endpoint settings a form gives, checked as the API checks them.
-    static func settings(_ form: Form, creating: Bool, allowPrivate: Bool) async throws -> WebhookSettings {
-        try await WebhookTarget.checked(url: form["url"], description: form["description"] ?? "", eventTypes: form.all("event_types"),
-                                        format: form["format"], enabled: nil, creating: creating, allowPrivate: allowPrivate)
     }
 
     static func eventChoices(_ chosen: [String]) -> [[String: Any]] {

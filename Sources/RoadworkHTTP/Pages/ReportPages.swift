@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -35,9 +36,7 @@ struct ReportPages {
                 // The form's idempotency key makes a double tap (or a resubmitted page) file once.
                 let fingerprint = Self.fields.map { "\($0)=\(values[$0] ?? "")" }.joined(separator: "&")
                 let request = form.nonEmpty("idempotency_key").map { IdempotentRequest(key: "form:" + $0, fingerprint: fingerprint) }
-                _ = try await web.database.tenant(identity) { store in
-                    try store.file(draft, today: Day.today(), idempotency: request, answer: { (303, $0.report.id.uuidString) })
-                }
+                _ = try await web.actions.file(by: identity, draft, idempotency: request, answer: { (303, $0.report.id.uuidString) })
                 return Web.redirect("/", done: "Report filed. Thank you!")
             } catch let error as ValidationError {
                 for item in error.errors { errors[item.field] = errors[item.field] ?? "This \(item.message)." }

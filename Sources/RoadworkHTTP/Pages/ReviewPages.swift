@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -51,7 +52,7 @@ struct ReviewPages {
         router.post("review/open") { request, context in
             let identity = try await web.identity(request, as: Roles.heads)
             _ = try await web.form(request, context: context)
-            do { _ = try await web.database.tenant(identity) { try $0.openReview().id } } catch DomainError.conflict {}
+            do { _ = try await web.actions.openReview(by: identity) } catch DomainError.conflict {}
             return Web.redirect("/review", done: "Review open: the draft is today's Top 5.")
         }
         router.post("review/move") { request, context in
@@ -75,37 +76,29 @@ struct ReviewPages {
             let identity = try await web.identity(request, as: Roles.heads)
             let form = try await web.form(request, context: context)
             guard let objectionID = form["objection_id"].flatMap(UUID.init(uuidString:)) else { return Web.redirect("/review") }
-            try await web.database.tenant(identity) { store in
-                guard let open = try store.openReviewIfAny(),
-                      let objection = try store.objection(id: objectionID) else { return }
-                let obstacle = try store.createFocusItem(try NewFocusItem.validate(kind: "obstacle", title: objection.statement, description: nil))
-                _ = try store.updateObjection(id: objectionID, changes: try ObjectionChanges.validate(statement: nil, obstacleID: .some(obstacle.id), status: nil),
-                                              expectedVersion: nil)
-                _ = try store.setLineup(reviewID: open.id, opportunities: open.lineup.opportunities, obstacles: open.lineup.obstacles + [obstacle.id],
-                                        notes: nil, expectedVersion: nil)
+            do {
+                _ = try await web.actions.addWallToOpenReview(by: identity, objectionID: objectionID)
+                return Web.redirect("/review", done: "Added as an obstacle.")
+            } catch let error as ValidationError {
+                return Web.redirect("/review", done: "Not added: \(error.errors.first?.message ?? "invalid").")
             }
-            return Web.redirect("/review", done: "Added as an obstacle.")
         }
         router.post("review/notes") { request, context in
             let identity = try await web.identity(request, as: Roles.heads)
             let form = try await web.form(request, context: context)
-            let notes = String((form["notes"] ?? "").prefix(10_000))
-            try await web.database.tenant(identity) { store in
-                guard let open = try store.openReviewIfAny() else { return }
-                _ = try store.setLineup(reviewID: open.id, opportunities: open.lineup.opportunities, obstacles: open.lineup.obstacles,
-                                        notes: notes, expectedVersion: nil)
+            do {
+                _ = try await web.actions.saveReviewNotes(by: identity, form["notes"] ?? "")
+                return Web.redirect("/review", done: "Notes saved.")
+            } catch let error as ValidationError {
+                return Web.redirect("/review", done: "Notes not saved: they \(error.errors.first?.message ?? "are invalid").")
             }
-            return Web.redirect("/review", done: "Notes saved.")
         }
         router.post("review/sign") { request, context in
             let identity = try await web.identity(request, as: Roles.heads)
             let form = try await web.form(request, context: context)
             guard let version = form["lineup_version"].flatMap(Int.init) else { return Web.redirect("/review") }
             do {
-                let closed = try await web.database.tenant(identity) { store -> Bool in
-                    guard let open = try store.openReviewIfAny() else { return false }
-                    return try store.signOff(reviewID: open.id, role: identity.role, lineupVersion: version, scoring: try store.scoring()).status == .closed
-                }
+                let closed = try await web.actions.signOff(by: identity, reviewID: nil, lineupVersion: version).status == .closed
                 return Web.redirect(closed ? "/" : "/review", done: closed ? "Both heads signed: the new Top 5 is in place." : "Signed. Waiting for the other head.")
             } catch DomainError.conflict(let message) {
                 return Web.redirect("/review", done: "Not signed: \(message).")
@@ -119,13 +112,7 @@ struct ReviewPages {
         let form = try await web.form(request, context: context)
         let kind = form["kind"].flatMap(FocusKind.init(rawValue:)) ?? .obstacle
         do {
-            try await web.database.tenant(identity) { store in
-                guard let open = try store.openReviewIfAny() else { return }
-                var opportunities = open.lineup.opportunities
-                var obstacles = open.lineup.obstacles
-                if kind == .opportunity { change(&opportunities, form) } else { change(&obstacles, form) }
-                _ = try store.setLineup(reviewID: open.id, opportunities: opportunities, obstacles: obstacles, notes: nil, expectedVersion: nil)
-            }
+            _ = try await web.actions.editOpenLineup(by: identity, kind: kind) { change(&$0, form) }
         } catch let error as ValidationError {
             return Web.redirect("/review", done: "Not changed: \(error.errors.first?.message ?? "invalid").")
         }

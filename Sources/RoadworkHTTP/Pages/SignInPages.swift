@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -18,13 +19,16 @@ struct SignInPages {
             let failure = { (message: String, status: HTTPResponse.Status) in
                 web.page("signin", title: "Sign in", identity: nil, request: request, values: ["email": email, "error": message], status: status)
             }
-            guard !email.trimmed.isEmpty, let password = form["password"], !password.isEmpty else {
+            let result: SignInResult
+            do {
+                result = try await web.actions.signIn(email: email, password: form["password"], throttle: web.config.signInThrottle)
+            } catch is ValidationError {
                 return failure("Enter your email and password.", .unprocessableContent)
             }
-            switch try await web.database.signIn(email: email, password: password, throttle: web.config.signInThrottle) {
+            switch result {
             case .signedIn(let token, _):
                 var response = Web.redirect("/")
-                response.setCookie(SessionController(database: web.database, config: web.config).sessionCookie(token, maxAge: Database.sessionLifetimeSeconds))
+                response.setCookie(SessionController(database: web.database, actions: web.actions, config: web.config).sessionCookie(token, maxAge: Database.sessionLifetimeSeconds))
                 response.setCookie(Cookie(name: Web.csrfCookie, value: SessionCSRF.generate(), maxAge: Database.sessionLifetimeSeconds, path: "/",
                                           secure: web.config.cookieSecure, httpOnly: false, sameSite: .lax))
                 return response
@@ -37,10 +41,7 @@ struct SignInPages {
         router.post("signout") { request, context in
             let identity = try await web.identity(request)
             _ = try await web.form(request, context: context)
-            try await web.database.tenant(identity) { store in
-                // An API token is revoked on its own page, not by signing out.
-                if let session = identity.sessionID { try store.revokeSession(id: session) }
-            }
+            try await web.actions.signOut(by: identity)
             var response = Web.redirect("/signin")
             response.setCookie(Cookie(name: AuthenticationMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
             return response

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -16,9 +17,8 @@ struct TokenPages {
             let identity = try await web.identity(request)
             let form = try await web.form(request, context: context)
             do {
-                let new = try NewApiToken.validate(name: form["name"], scope: form["scope"], expiresInDays: form.nonEmpty("expires_in_days").map { Int($0) ?? 0 },
-                                                   expiresAt: nil)
-                let made = try await web.database.tenant(identity) { try $0.makeToken(new, for: identity.userID, service: false) }
+                let made = try await web.actions.makePersonalToken(by: identity, name: form["name"], scope: form["scope"],
+                                                                   expiresInDays: form.days("expires_in_days"), expiresAt: nil)
                 return try await page(request, identity: identity, made: made, status: .created)
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, form: ["name": form["name"] ?? ""], errors: Web.fieldMessages(error),
@@ -29,10 +29,7 @@ struct TokenPages {
             let identity = try await web.identity(request)
             _ = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "token")
-            try await web.database.tenant(identity) { store in
-                guard try store.token(id: id)?.userID == identity.userID else { throw DomainError.notFound("token") }
-                _ = try store.revokeToken(id: id)
-            }
+            _ = try await web.actions.revokeToken(by: identity, id: id)
             return Web.redirect("/tokens", done: "Token revoked.")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -42,30 +43,21 @@ struct TriagePages {
         router.post("triage/accept-confident") { request, context in
             let identity = try await web.identity(request, as: Roles.planners)
             _ = try await web.form(request, context: context)
-            let accepted = try await web.database.tenant(identity) { store in
-                try store.acceptConfidentSuggestions(limit: Self.inboxSize, scoring: try store.scoring()).count
-            }
+            let accepted = try await web.actions.acceptConfidentSuggestions(by: identity, limit: Self.inboxSize).count
             return Web.redirect("/triage", done: accepted == 1 ? "1 report triaged." : "\(accepted) reports triaged.")
         }
         router.post("triage/:id") { request, context in
             let identity = try await web.identity(request, as: Roles.planners)
             let form = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "report")
-            let picked = form.nonEmpty("objection_id").flatMap(UUID.init(uuidString:))
-            let named = form.nonEmpty("objection_statement")
+            // One row offers three ways to say where a report belongs; a new statement wins, then the list, then a typed name.
+            let new = form.nonEmpty("statement").map { ObjectionDraft(statement: $0, obstacleID: nil) }
+            let picked = new == nil ? form.nonEmpty("objection_id").flatMap(UUID.init(uuidString:)) : nil
+            let named = new == nil && picked == nil ? form.nonEmpty("objection_statement") : nil
+            guard new != nil || picked != nil || named != nil else { return Web.redirect("/triage", done: "Pick an objection or write a new one.") }
             do {
-                let new = try form.nonEmpty("statement").map { try NewObjection.validate(statement: $0, obstacleID: nil) }
-                guard picked != nil || named != nil || new != nil else { return Web.redirect("/triage", done: "Pick an objection or write a new one.") }
-                let triaged = try await web.database.tenant(identity) { store -> Bool in
-                    var objectionID = picked
-                    if new == nil, objectionID == nil, let named {
-                        guard let found = try store.openObjection(statement: named) else { return false }
-                        objectionID = found.id
-                    }
-                    _ = try store.triageReport(id: id, objectionID: new == nil ? objectionID : nil, newObjection: new, scoring: try store.scoring())
-                    return true
-                }
-                return Web.redirect("/triage", done: triaged ? "Report triaged." : "No open objection reads “\(named ?? "")”; pick one from the list.")
+                _ = try await web.actions.triage(by: identity, reportID: id, objectionID: picked, objectionStatement: named, newObjection: new)
+                return Web.redirect("/triage", done: "Report triaged.")
             } catch let error as ValidationError {
                 return Web.redirect("/triage", done: "Not triaged: \(error.errors.first?.message ?? "invalid").")
             }
@@ -77,7 +69,7 @@ struct TriagePages {
                 return Web.redirect("/triage/duplicates", done: "Pick two objections to merge.")
             }
             do {
-                _ = try await web.database.tenant(identity) { store in try store.mergeObjection(source, into: into, scoring: try store.scoring()).id }
+                _ = try await web.actions.mergeObjection(by: identity, source, into: into)
                 return Web.redirect("/triage/duplicates", done: "Objections merged.")
             } catch let error as ValidationError {
                 return Web.redirect("/triage/duplicates", done: "Not merged: \(error.errors.first?.message ?? "invalid").")

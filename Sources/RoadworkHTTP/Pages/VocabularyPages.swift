@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -16,8 +17,7 @@ struct VocabularyPages {
             let identity = try await web.identity(request, as: Roles.planners)
             let form = try await web.form(request, context: context)
             do {
-                let terms = try SynonymTerms.validate(commaSeparated: form["terms"])
-                _ = try await web.database.tenant(identity) { try $0.createSynonymGroup(terms).id }
+                _ = try await web.actions.createSynonymGroup(by: identity, terms: SynonymTerms.split(commaSeparated: form["terms"]))
                 return Web.redirect("/vocabulary", done: "Synonyms added.")
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, newTerms: form["terms"] ?? "", error: Self.message(error), status: .unprocessableContent)
@@ -29,12 +29,12 @@ struct VocabularyPages {
             let id = try request.uuidParameter("id", context: context, what: "synonym group")
             let version = form["version"].flatMap { Int($0) }
             if form["delete"] != nil {
-                try await web.database.tenant(identity) { try $0.deleteSynonymGroup(id: id, expectedVersion: version) }
+                try await web.actions.deleteSynonymGroup(by: identity, id: id, expectedVersion: version)
                 return Web.redirect("/vocabulary", done: "Synonyms removed.")
             }
             do {
-                let terms = try SynonymTerms.validate(commaSeparated: form["terms"])
-                _ = try await web.database.tenant(identity) { try $0.updateSynonymGroup(id: id, terms: terms, expectedVersion: version).id }
+                _ = try await web.actions.editSynonymGroup(by: identity, id: id, terms: SynonymTerms.split(commaSeparated: form["terms"]),
+                                                           expectedVersion: version)
                 return Web.redirect("/vocabulary#group-\(id.lowercasedText)", done: "Synonyms saved.")
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, failed: (id, form["terms"] ?? "", Self.message(error)), status: .unprocessableContent)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -10,6 +11,7 @@ struct Web {
     static let csrfCookie = "roadwork_csrf"
 
     let database: Database
+    let actions: Actions
     let config: RoadworkConfig
     let slowChanging = SlowChangingCache<SlowFacts>()
 
@@ -115,6 +117,9 @@ struct Form {
 
     /// A field's value, or nil when it is missing or blank.
     func nonEmpty(_ key: String) -> String? { self[key].flatMap { $0.trimmed.isEmpty ? nil : $0 } }
+
+    /// A number of days, nil when blank; text that is no whole number becomes 0, which the domain's range check refuses.
+    func days(_ key: String) -> Int? { nonEmpty(key).map { Int($0.trimmed) ?? 0 } }
 }
 
 /// Security headers on every response: a strict CSP (no inline script), no sniffing, no framing.

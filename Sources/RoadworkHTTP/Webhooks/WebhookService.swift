@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 import ServiceLifecycle

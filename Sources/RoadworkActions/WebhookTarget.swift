@@ -10,10 +10,10 @@ import RoadworkDomain
 /// Where a webhook may be sent. Roadwork calls URLs an admin typed, so without a check an admin (or anyone who steals an
 /// admin's session) could make the server call internal services or the cloud metadata address. The host is resolved
 /// and every address it resolves to must be public, unless the operator allows private targets.
-enum WebhookTarget {
+public enum WebhookTarget {
     /// An endpoint's settings as given, checked (the domain's rules, then the URL's addresses): the API and the
     /// Integrations page both register and change endpoints through it.
-    static func checked(url: String?, description: String?, eventTypes: [String]?, format: String?, enabled: Bool?, creating: Bool,
+    public static func checked(url: String?, description: String?, eventTypes: [String]?, format: String?, enabled: Bool?, creating: Bool,
                         allowPrivate: Bool) async throws -> WebhookSettings {
         let settings = try WebhookSettings.validate(url: url, description: description, eventTypes: eventTypes, format: format,
                                                     enabled: enabled, creating: creating)
@@ -24,7 +24,7 @@ enum WebhookTarget {
     }
 
     /// Why `url` may not be called, or nil when it may. Resolves the host off the event loops.
-    static func refusal(for url: String, allowPrivate: Bool) async -> String? {
+    public static func refusal(for url: String, allowPrivate: Bool) async -> String? {
         guard let parsed = URL(string: url), let host = parsed.host, let scheme = parsed.scheme?.lowercased(),
               ["http", "https"].contains(scheme) else { return "is not an http or https URL" }
         if allowPrivate { return nil }
@@ -67,7 +67,7 @@ enum WebhookTarget {
 
     /// Loopback, private, shared (CGNAT), link-local (with the 169.254.169.254 metadata address), unspecified, multicast
     /// and reserved addresses, IPv4 and IPv6 (IPv4-mapped IPv6 judged as IPv4).
-    static func isPrivate(_ address: String) -> Bool {
+    public static func isPrivate(_ address: String) -> Bool {
         var v4 = in_addr()
         if inet_pton(AF_INET, address, &v4) == 1 {
             return isPrivateIPv4(UInt32(bigEndian: v4.s_addr))

@@ -1,0 +1,59 @@
+import Foundation
+import RoadworkDomain
+import RoadworkStore
+
+extension Actions {
+    /// Changes how the backlog scores: the half-life of a report's weight and the deal size that counts as one.
+    public func updateSettings(by identity: Identity, halfLifeDays: Double?, referenceDealSize: Double?, expectedVersion: Int?) async throws -> Organization {
+        var check = Validator()
+        if let days = halfLifeDays, !(days.isFinite && days > 0 && days <= 3650) {
+            check.fail("half_life_days", "must be more than 0 and at most 3650 days")
+        }
+        if let size = referenceDealSize, !(size.isFinite && size > 0 && size <= 1e12) {
+            check.fail("reference_deal_size", "must be more than 0")
+        }
+        try check.finish()
+        return try await change(by: identity) {
+            try $0.updateSettings(halfLifeDays: halfLifeDays, referenceDealSize: referenceDealSize, expectedVersion: expectedVersion)
+        }
+    }
+
+    /// Marks one of the person's own notifications read.
+    public func markNotificationRead(by identity: Identity, id: UUID) async throws {
+        try await change(by: identity) { try $0.markNotificationRead(id: id) }
+    }
+
+    /// Adds a person to the organization with a role and a first password.
+    public func createUser(by identity: Identity, email: String?, name: String?, role: String?, password: String?) async throws -> User {
+        let new = try NewUser.validate(email: email, name: name, role: role, password: password)
+        let hash = try await database.passwords.hashOffLoop(new.password)
+        return try await change(by: identity) { try $0.createUser(new, passwordHash: hash) }
+    }
+
+    /// Renames a person, changes their role or password, deactivates or reactivates them; an admin cannot demote or
+    /// deactivate themselves.
+    public func editUser(by identity: Identity, id: UUID, name: String?, role: String?, active: Bool?, password: String?,
+                         expectedVersion: Int?) async throws -> User {
+        let changes = try UserChanges.validate(name: name, role: role, active: active, password: password, isSelf: id == identity.userID)
+        var hash: String?
+        if let password = changes.password { hash = try await database.passwords.hashOffLoop(password) }
+        return try await change(by: identity) { [hash] in
+            try $0.updateUser(id: id, changes: changes, passwordHash: hash, expectedVersion: expectedVersion)
+        }
+    }
+
+    /// Checks an email and password and opens a session (see `Database.signIn`).
+    public func signIn(email: String?, password: String?, throttle: SignInThrottle) async throws -> SignInResult {
+        var check = Validator()
+        let email = check.text(email, field: "email", max: 254)
+        if (password ?? "").isEmpty { check.fail("password", "is required") }
+        try check.finish()
+        return try await database.signIn(email: email!, password: password!, throttle: throttle)
+    }
+
+    /// Ends the session the person is signed in with. An API token is revoked on its own, not by signing out.
+    public func signOut(by identity: Identity) async throws {
+        guard let session = identity.sessionID else { return }
+        try await change(by: identity) { try $0.endSession(id: session) }
+    }
+}

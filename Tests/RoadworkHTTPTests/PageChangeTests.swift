@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import RoadworkDomain
+@testable import RoadworkHTTP
+import Testing
+
+@Suite("Pages make their changes through the same functions as the API")
+struct PageChangeTests {
+    /// Posts a form as a browser signed in with `token` would (session cookie, CSRF cookie and field).
+    func post(_ client: any TestClientProtocol, _ path: String, token: String, _ fields: [String: String]) async throws -> TestResponse {
+        let csrf = "test-csrf"
+        let body = (fields.merging(["_csrf": csrf]) { a, _ in a })
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        return try await client.execute(uri: path, method: .post,
+                                        headers: [.contentType: "application/x-www-form-urlencoded",
+                                                  .cookie: "\(AuthenticationMiddleware.cookieName)=\(token); roadwork_csrf=\(csrf)"],
+                                        body: ByteBuffer(string: body)) { $0 }
+    }
+
+    @Test func aRepCannotJudgeUnpublishedContentFromThePageAsTheAPIAlreadyRefused() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let rep = try await client.token(org.emails[.rep]!)
+            let objection = try #require(try await client.create("objections", token: marketer, ["statement": "No offline mode"])["id"] as? String)
+            let content = try #require(try await client.create("content", token: marketer, ["objection_id": objection, "title": "Offline FAQ",
+                                                                                             "format": "one_pager"])["id"] as? String)
+            let refused = try await post(client, "/content/\(content)/feedback", token: rep, ["helpful": "true"])
+            #expect(refused.status == .notFound)
+            try await client.call(.patch, "/api/v1/content/\(content)", token: marketer, body: ["status": "published", "url": "https://example.com/o"]) {
+                #expect($0.status == .ok)
+            }
+            let accepted = try await post(client, "/content/\(content)/feedback", token: rep, ["helpful": "true"])
+            #expect(accepted.status == .seeOther)
+            let verdicts: Int = try await app.database.tenant(org.id) {
+                try $0.connection.query("SELECT count(*)::integer AS n FROM content_feedback").first!.decode("n")
+            }
+            #expect(verdicts == 1)
+        }
+    }
+
+    @Test func thePageAndTheAPIRefuseTheSameBadSettingsWithTheSameMessage() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let admin = try await client.token(org.emails[.admin]!)
+            let page = try await post(client, "/admin/settings", token: admin, ["half_life_days": "0", "reference_deal_size": "50000"])
+            #expect(page.status == .unprocessableContent)
+            let message = "must be more than 0 and at most 3650 days"
+            #expect(String(buffer: page.body).contains("This \(message)."))
+            try await client.call(.patch, "/api/v1/settings", token: admin, body: ["half_life_days": 0]) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains(message))
+            }
+            let version: Int = try await app.database.tenant(org.id) { try $0.organization().version }
+            #expect(version == 1)
+        }
+    }
+
+    @Test func triagingFromThePageByATypedNameThatMatchesNothingChangesNothing() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let rep = try await client.token(org.emails[.rep]!)
+            let report = try #require(try await client.create("reports", token: rep, ["summary": "They need SCIM provisioning", "account": "Acme"])["report"]
+                                      as? [String: Any])
+            let id = try #require(report["id"] as? String)
+            let response = try await post(client, "/triage/\(id)", token: marketer, ["objection_statement": "No such wall"])
+            #expect(response.status == .seeOther)
+            #expect(response.headers[.location]?.contains("names%20no%20open%20objection") == true)
+            let triaged: Bool = try await app.database.tenant(org.id) {
+                try $0.connection.query("SELECT objection_id IS NOT NULL AS t FROM field_reports").first!.decode("t")
+            }
+            #expect(!triaged)
+        }
+    }
+}
