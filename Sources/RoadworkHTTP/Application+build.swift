@@ -55,6 +55,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     TriageController(database: database, actions: actions).addRoutes(to: signedIn)
     TokenController(database: database, actions: actions).addRoutes(to: signedIn)
     WebhookController(database: database, actions: actions).addRoutes(to: signedIn)
+    CSVExport(database: database).addRoutes(to: signedIn)
 
     let web = Web(database: database, actions: actions, config: config)
     router.get("static/app.css") { _, _ in Static.response(PackageResources.app_css, type: "text/css; charset=utf-8") }
@@ -71,6 +72,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     AdminPages(web: web).addRoutes(to: router)
     TokenPages(web: web).addRoutes(to: router)
     IntegrationPages(web: web).addRoutes(to: router)
+    ExportPages(web: web).addRoutes(to: router)
     return router
 }
 

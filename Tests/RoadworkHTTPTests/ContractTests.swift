@@ -75,6 +75,9 @@ struct ContractTests {
         (.get, "webhooks/{id}", [.admin]), (.patch, "webhooks/{id}", [.admin]), (.delete, "webhooks/{id}", [.admin]),
         (.post, "webhooks/{id}/test", [.admin]), (.get, "webhooks/{id}/deliveries", [.admin]),
         (.post, "webhooks/{id}/deliveries/{id}/redeliver", [.admin]),
+        (.get, "reports.csv", Set(Role.allCases)), (.get, "objections.csv", Set(Role.allCases)), (.get, "backlog.csv", Set(Role.allCases)),
+        (.get, "content.csv", Set(Role.allCases)), (.get, "feedback.csv", Set(Role.allCases).subtracting([.rep])),
+        (.get, "audit.csv", [.admin, .salesHead, .marketingHead]),
     ]
 
     @Test func everyRoleGetsExactlyWhatTheWhoColumnSays() async throws {

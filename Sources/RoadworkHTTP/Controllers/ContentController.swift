@@ -50,19 +50,11 @@ struct ContentController {
         let identity = try context.signedIn()
         let page = try Page(request)
         let cursor = try page.timeCursor
-        let query = request.uri.queryParameters
-        var check = Validator()
-        let status = query["status"].map { check.oneOf(String($0), field: "status", ContentStatus.self) } ?? nil
-        let objectionID = query["objection_id"].flatMap { UUID(uuidString: String($0)) }
-        if query["objection_id"] != nil && objectionID == nil { check.fail("objection_id", "must be a UUID") }
-        let assigneeID = query["assignee_id"].flatMap { UUID(uuidString: String($0)) }
-        if query["assignee_id"] != nil && assigneeID == nil { check.fail("assignee_id", "must be a UUID") }
-        try check.finish()
-        // Reps read published content only.
-        let publishedOnly = identity.role == .rep
+        let filter = try ListFilters.content(request, identity: identity)
+        if request.wantsCSV { return try await CSVExport(database: database).response(.content, request: request, identity: identity) }
         let items = try await database.tenant(identity) {
-            try $0.contentItems(objectionID: objectionID, status: status, assigneeID: assigneeID, publishedOnly: publishedOnly,
-                                after: cursor, limit: page.limit + 1)
+            try $0.contentItems(objectionID: filter.objectionID, status: filter.status, assigneeID: filter.assigneeID,
+                                publishedOnly: filter.publishedOnly, after: cursor, limit: page.limit + 1)
         }
         return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.timeKey($0.updatedAt, $0.id) })
     }

@@ -58,18 +58,10 @@ struct ObjectionController {
         let identity = try context.signedIn()
         let page = try Page(request)
         let cursor = try page.timeCursor
-        let query = request.uri.queryParameters
-        var check = Validator()
-        let status = query["status"].map { check.oneOf(String($0), field: "status", ObjectionStatus.self) } ?? nil
-        var obstacleID: UUID? = nil
-        if let text = query["obstacle_id"] {
-            obstacleID = UUID(uuidString: String(text))
-            if obstacleID == nil { check.fail("obstacle_id", "must be a UUID") }
-        }
-        try check.finish()
-        let text = query["q"].map(String.init).flatMap { $0.trimmed.isEmpty ? nil : String($0.prefix(300)) }
-        let items = try await database.tenant(identity) { [obstacleID] in
-            try $0.objections(status: status, obstacleID: obstacleID, query: text, after: cursor, limit: page.limit + 1)
+        let filter = try ListFilters.objections(request)
+        if request.wantsCSV { return try await CSVExport(database: database).response(.objections, request: request, identity: identity) }
+        let items = try await database.tenant(identity) {
+            try $0.objections(status: filter.status, obstacleID: filter.obstacleID, query: filter.text, after: cursor, limit: page.limit + 1)
         }
         return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })
     }

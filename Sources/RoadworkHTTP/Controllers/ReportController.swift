@@ -94,21 +94,9 @@ struct ReportController {
         let identity = try context.signedIn()
         let page = try Page(request)
         let cursor = try page.timeCursor
-        let query = request.uri.queryParameters
-        var filter = ReportFilter()
-        var check = Validator()
-        if let triaged = query["triaged"] {
-            switch triaged { case "true": filter.triaged = true; case "false": filter.triaged = false
-            default: check.fail("triaged", "must be true or false") }
-        }
-        if let text = query["objection_id"] {
-            filter.objectionID = UUID(uuidString: String(text))
-            if filter.objectionID == nil { check.fail("objection_id", "must be a UUID") }
-        }
-        filter.account = query["account"].map(String.init).flatMap { $0.trimmed.isEmpty ? nil : $0 }
-        try check.finish()
-        if identity.role == .rep { filter.reporterID = identity.userID }
-        let reports = try await database.tenant(identity) { [filter] in try $0.reports(filter, after: cursor, limit: page.limit + 1) }
+        let filter = try ListFilters.reports(request, identity: identity)
+        if request.wantsCSV { return try await CSVExport(database: database).response(.reports, request: request, identity: identity) }
+        let reports = try await database.tenant(identity) { try $0.reports(filter, after: cursor, limit: page.limit + 1) }
         return try Response.json(ListResponse(fetched: reports, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })
     }
 

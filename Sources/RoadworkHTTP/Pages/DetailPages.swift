@@ -16,7 +16,7 @@ struct DetailPages {
                 let obstacle = try objection.obstacleID.flatMap { try store.focusItem(id: $0) }
                 let reports = try store.reports(ReportFilter(objectionID: id, reporterID: identity.role == .rep ? identity.userID : nil), after: nil, limit: 50)
                 let content = try store.contentItems(objectionID: id, status: nil, assigneeID: nil, publishedOnly: identity.role == .rep, after: nil, limit: 50)
-                return present(["statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
+                return present(["id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
                         "obstacle": obstacle?.title, "obstacleID": obstacle?.id.lowercasedText,
                         "reports": reports.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] },
                         "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },
