@@ -170,6 +170,24 @@ def filing_with_webhook(loaded, rep, admin, objections):
         "≥ 90% of the rate without; backlog drains", ratio >= 0.9 and max(drained) < 120 and received >= filed - errors)
 
 
+def csv_export(loaded, head, server):
+    """Every report as CSV: rows per second, and the server's peak RSS before and after (streamed, it must stay flat)."""
+    before = peak_rss_mb(server)
+    request = urllib.request.Request(BASE + "/api/v1/reports.csv", headers={"Authorization": f"Bearer {head}"})
+    started = time.monotonic()
+    lines = size = 0
+    with urllib.request.urlopen(request) as response:
+        while chunk := response.read(1 << 20):
+            lines += chunk.count(b"\r\n")
+            size += len(chunk)
+    seconds = time.monotonic() - started
+    after = peak_rss_mb(server)
+    rows = lines - 1
+    row(f"CSV download of every report at {loaded:,} reports", "rows, rows/s, server peak RSS before → after",
+        f"{rows:,} rows ({size / 2**20:.0f} MB) in {seconds:.1f} s = {rows / seconds:,.0f} rows/s; peak RSS {before:.0f} → {after:.0f} MB",
+        "every row; peak RSS grows < 50 MB", rows >= loaded and after - before < 50)
+
+
 def similarity_eval():
     """recall@5 and top-1 of the similar-objections search on the committed evaluation set, cold and warm."""
     out = sh([BIN, "similarity-eval", str(ROOT / "deploy/similarity/walls.json"), "--database-url", APP_URL, "--log-level", "warning"])
@@ -241,6 +259,7 @@ def main():
         row(f"backlog at {loaded:,} reports", "p50 / p99", f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors"
             + (f"; p50 ratio to 10k {stats['p50_ms'] / backlog_p50[SIZES[0]]:.2f}" if loaded >= 10_000_000 else ""), bar, bar_ok)
         if loaded == 1_000_000:
+            csv_export(loaded, token("sales.head@bench.example"), server)
             me = http("GET", "/api/v1/me", token=rep)[1]
             top = [o["objection"]["id"] for o in http("GET", "/api/v1/backlog?limit=200", token=rep)[1]["items"]]
             file_reports(loaded, org, me["id"], rep, top)
