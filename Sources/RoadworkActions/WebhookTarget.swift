@@ -13,7 +13,7 @@ import RoadworkDomain
 public enum WebhookTarget {
     /// An endpoint's settings as given, checked (the domain's rules, then the URL's addresses): the API and the
     /// Integrations page both register and change endpoints through it.
-    public static func checked(url: String?, description: String?, eventTypes: [String]?, format: String?, enabled: Bool?, creating: Bool,
+    static func checked(url: String?, description: String?, eventTypes: [String]?, format: String?, enabled: Bool?, creating: Bool,
                         allowPrivate: Bool) async throws -> WebhookSettings {
         let settings = try WebhookSettings.validate(url: url, description: description, eventTypes: eventTypes, format: format,
                                                     enabled: enabled, creating: creating)

@@ -66,13 +66,13 @@ struct AccountController {
         }
         api.get("audit") { request, context in
             let identity = try context.signedIn(as: Roles.auditors)
+            if request.wantsCSV { return try await CSVExport(database: database).response(.audit, request: request, identity: identity) }
             let page = try Page(request)
             let cursor = try page.cursor.map { key -> Int64 in
                 guard let id = key.first.flatMap(Int64.init) else { throw Problem.invalid([.init(field: "cursor", message: "is not valid")]) }
                 return id
             }
             let objectID = try ListFilters.audit(request)
-            if request.wantsCSV { return try await CSVExport(database: database).response(.audit, request: request, identity: identity) }
             let events = try await database.tenant(identity) { try $0.auditEvents(objectID: objectID, before: cursor, limit: page.limit + 1) }
             let items = events.map { Event(id: $0.id, actorId: $0.actorID, action: $0.action, objectType: $0.objectType, objectId: $0.objectID,
                                            before: $0.before.map(JSONText.init), after: $0.after.map(JSONText.init), at: $0.at) }

@@ -55,8 +55,8 @@ struct BacklogController {
 
     @Sendable func backlog(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
-        let limit = try Page(request).limit
         if request.wantsCSV { return try await CSVExport(database: database).response(.backlog, request: request, identity: identity) }
+        let limit = try Page(request).limit
         let entries = try await database.tenant(identity) { store in try store.backlog(limit: limit, scoring: try store.scoring()) }
         return try Response.json(["items": entries.map {
             Entry(objection: $0.objection, score: $0.breakdown.score, rank: $0.rank, breakdown: $0.breakdown, obstacle: $0.obstacle,

@@ -48,10 +48,10 @@ struct ContentController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
+        if request.wantsCSV { return try await CSVExport(database: database).response(.content, request: request, identity: identity) }
         let page = try Page(request)
         let cursor = try page.timeCursor
         let filter = try ListFilters.content(request, identity: identity)
-        if request.wantsCSV { return try await CSVExport(database: database).response(.content, request: request, identity: identity) }
         let items = try await database.tenant(identity) {
             try $0.contentItems(objectionID: filter.objectionID, status: filter.status, assigneeID: filter.assigneeID,
                                 publishedOnly: filter.publishedOnly, after: cursor, limit: page.limit + 1)

@@ -56,10 +56,10 @@ struct ObjectionController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
+        if request.wantsCSV { return try await CSVExport(database: database).response(.objections, request: request, identity: identity) }
         let page = try Page(request)
         let cursor = try page.timeCursor
         let filter = try ListFilters.objections(request)
-        if request.wantsCSV { return try await CSVExport(database: database).response(.objections, request: request, identity: identity) }
         let items = try await database.tenant(identity) {
             try $0.objections(status: filter.status, obstacleID: filter.obstacleID, query: filter.text, after: cursor, limit: page.limit + 1)
         }

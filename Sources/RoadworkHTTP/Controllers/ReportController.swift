@@ -92,10 +92,10 @@ struct ReportController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
+        if request.wantsCSV { return try await CSVExport(database: database).response(.reports, request: request, identity: identity) }
         let page = try Page(request)
         let cursor = try page.timeCursor
         let filter = try ListFilters.reports(request, identity: identity)
-        if request.wantsCSV { return try await CSVExport(database: database).response(.reports, request: request, identity: identity) }
         let reports = try await database.tenant(identity) { try $0.reports(filter, after: cursor, limit: page.limit + 1) }
         return try Response.json(ListResponse(fetched: reports, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })
     }
