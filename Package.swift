@@ -28,6 +28,14 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // libcurl, for its SMTP client, from apt's libcurl4-openssl-dev.
+        .systemLibrary(
+            name: "CLibCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Sends mail through an SMTP server (TLS, STARTTLS, AUTH) with libcurl.
+        .target(name: "SMTPClient", dependencies: ["CLibCurl"]),
         // Gregorian day arithmetic shared by the client's timestamps and the domain's days.
         .target(name: "CivilCalendar"),
         // A small PostgreSQL client on libpq: connections, a bounded pool, typed rows, typed errors.
@@ -79,6 +87,7 @@ let package = Package(
                 "RoadworkActions",
                 "RoadworkStore",
                 "RoadworkDomain",
+                "SMTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -23,11 +23,19 @@ extension Actions {
         try await change(by: identity) { try $0.markNotificationRead(id: id) }
     }
 
-    /// Adds a person to the organization with a role and a first password.
-    public func createUser(by identity: Identity, email: String?, name: String?, role: String?, password: String?) async throws -> User {
-        let new = try NewUser.validate(email: email, name: name, role: role, password: password)
-        let hash = try await database.passwords.hashOffLoop(new.password)
-        return try await change(by: identity) { try $0.createUser(new, passwordHash: hash) }
+    /// Adds a person to the organization with a role and a first password, or invites them: a mail with a week-long link
+    /// to choose their own password, queued in the same transaction.
+    public func createUser(by identity: Identity, email: String?, name: String?, role: String?, password: String?,
+                           invite: Bool = false) async throws -> User {
+        let new = try NewUser.validate(email: email, name: name, role: role, password: password, invite: invite)
+        // An invited person's password until they choose one: random, never told to anyone.
+        let hash = try await database.passwords.hashOffLoop(new.password ?? SessionToken.generate())
+        let link = invite ? SessionToken.generate() : nil
+        return try await change(by: identity) { store in
+            let user = try store.createUser(new, passwordHash: hash)
+            if let link { try store.queueInvitation(userID: user.id, email: user.email, token: link) }
+            return user
+        }
     }
 
     /// Renames a person, changes their role or password, deactivates or reactivates them; an admin cannot demote or

@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
         if let host { config.host = host }
         if let port { config.port = port }
         if let cookieSecure { config.cookieSecure = cookieSecure }
+        try config.checkMail()
         let logger = Logs.bootstrap(level: config.logLevel)
         let app = buildApplication(config: config, database: database.database(config, logger: logger), logger: logger)
         try await app.runService()

@@ -24,7 +24,7 @@ struct UserCommand: AsyncParsableCommand {
             }
             let password = try PasswordPrompt.read(prompt: "Password for \(email): ")
             let newUser = try NewUser.validate(email: email, name: name, role: role, password: password)
-            let hash = db.passwords.hash(newUser.password)
+            let hash = db.passwords.hash(password)
             let user = try await db.tenant(orgID) { try $0.createUser(newUser, passwordHash: hash) }
             await db.pool.shutdown()
             print("added \(user.role.rawValue) \(user.email) (\(user.id.uuidString.lowercased()))")

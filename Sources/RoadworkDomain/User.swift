@@ -28,17 +28,23 @@ public struct NewUser: Sendable {
     public let email: String
     public let name: String
     public let role: Role
-    public let password: String
+    /// Nil when the person is invited to choose their own.
+    public let password: String?
 
-    /// Checks every field, reporting each bad one.
-    public static func validate(email: String?, name: String?, role: String?, password: String?) throws(ValidationError) -> NewUser {
+    /// Checks every field, reporting each bad one. An invited person gets no password: they choose one from the mail.
+    public static func validate(email: String?, name: String?, role: String?, password: String?, invite: Bool = false) throws(ValidationError) -> NewUser {
         var check = Validator()
         let email = check.email(email, field: "email")
         let name = check.text(name, field: "name", max: 200)
         let role = check.role(role, field: "role")
-        let password = check.password(password, field: "password")
+        var chosen: String?
+        if invite {
+            if password != nil { check.fail("password", "must be left out when inviting: the person chooses their own") }
+        } else {
+            chosen = check.password(password, field: "password")
+        }
         try check.finish()
-        return NewUser(email: email!, name: name!, role: role!, password: password!)
+        return NewUser(email: email!, name: name!, role: role!, password: chosen)
     }
 }
 

@@ -5,6 +5,7 @@ import PostgresClient
 import RoadworkActions
 import RoadworkStore
 import ServiceLifecycle
+import SMTPClient
 
 /// Assembles the router, middleware and services: the one place to see how the app is put together.
 public func buildApplication(config: RoadworkConfig, database: Database, logger: Logger) -> some ApplicationProtocol {
@@ -16,7 +17,11 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
     )
     app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger),
                     WebhookService(database: database, logger: logger, publicURL: config.publicURL, allowPrivate: config.webhookAllowPrivate,
-                                   policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds))
+                                   policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds),
+                    MailService(database: database, logger: logger, smtp: config.smtpURL.flatMap { try? SMTPClient(url: $0) },
+                                composer: MailComposer(database: database, publicURL: config.publicURL, fromAddress: config.mailFrom,
+                                                       fromName: config.mailFromName),
+                                policy: config.mailPolicy, leaseSeconds: 120, pause: .milliseconds(config.mailPollMilliseconds)))
     return app
 }
 
@@ -56,6 +61,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     TokenController(database: database, actions: actions).addRoutes(to: signedIn)
     WebhookController(database: database, actions: actions).addRoutes(to: signedIn)
     CSVExport(database: database).addRoutes(to: signedIn)
+    MailController(database: database, actions: actions).addRoutes(to: signedIn, public: api)
 
     let web = Web(database: database, actions: actions, config: config)
     router.get("static/app.css") { _, _ in Static.response(PackageResources.app_css, type: "text/css; charset=utf-8") }
@@ -73,6 +79,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     TokenPages(web: web).addRoutes(to: router)
     IntegrationPages(web: web).addRoutes(to: router)
     ExportPages(web: web).addRoutes(to: router)
+    MailPages(web: web).addRoutes(to: router)
     return router
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RoadworkStore
+import SMTPClient
 
 /// Server settings from `ROADWORK_*` environment variables; the CLI's flags override them.
 public struct RoadworkConfig: Sendable {
@@ -22,6 +23,15 @@ public struct RoadworkConfig: Sendable {
     public var deliveryPolicy: DeliveryPolicy
     /// How long a worker holds an endpoint: a process that dies mid-batch delays that endpoint's events by at most this.
     public var webhookLeaseSeconds: Int
+    /// Where mail goes out: `smtp[s]://[user:password@]host[:port][?tls=required|none]`; nil sends no mail.
+    public var smtpURL: String?
+    /// The sender of every mail: `ROADWORK_MAIL_FROM` (an address), shown as `ROADWORK_MAIL_FROM_NAME`.
+    public var mailFrom: String
+    public var mailFromName: String
+    /// How the mail worker retries a mail the SMTP server did not take, and when it gives up.
+    public var mailPolicy: MailPolicy
+    /// How often an idle mail worker looks for new mail.
+    public var mailPollMilliseconds: Int
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = environment["ROADWORK_DATABASE_URL"] ?? "postgresql:///roadwork"
@@ -38,11 +48,28 @@ public struct RoadworkConfig: Sendable {
         publicURL = (environment["ROADWORK_PUBLIC_URL"] ?? "http://\(host):\(port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         webhookAllowPrivate = ["1", "true", "yes"].contains(environment["ROADWORK_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "")
         webhookLeaseSeconds = environment["ROADWORK_WEBHOOK_LEASE_SECONDS"].flatMap(Int.init) ?? 60
+        smtpURL = environment["ROADWORK_SMTP_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let publicHost = URL(string: publicURL)?.host ?? "localhost"
+        mailFrom = environment["ROADWORK_MAIL_FROM"] ?? "roadwork@\(publicHost)"
+        mailFromName = environment["ROADWORK_MAIL_FROM_NAME"] ?? "Roadwork"
+        mailPolicy = MailPolicy(
+            retryBaseSeconds: environment["ROADWORK_MAIL_RETRY_SECONDS"].flatMap(Double.init) ?? 30,
+            retryMaxSeconds: environment["ROADWORK_MAIL_RETRY_MAX_SECONDS"].flatMap(Double.init) ?? 1800,
+            giveUpHours: environment["ROADWORK_MAIL_GIVE_UP_HOURS"].flatMap(Double.init) ?? 48
+        )
+        mailPollMilliseconds = environment["ROADWORK_MAIL_POLL_MS"].flatMap(Int.init) ?? 1000
         deliveryPolicy = DeliveryPolicy(
             backoffBaseSeconds: environment["ROADWORK_WEBHOOK_BACKOFF_SECONDS"].flatMap(Double.init) ?? 30,
             backoffMaxSeconds: environment["ROADWORK_WEBHOOK_BACKOFF_MAX_SECONDS"].flatMap(Double.init) ?? 3600,
             giveUpHours: environment["ROADWORK_WEBHOOK_GIVE_UP_HOURS"].flatMap(Double.init) ?? 72,
             disableHours: environment["ROADWORK_WEBHOOK_DISABLE_HOURS"].flatMap(Double.init) ?? 72
         )
+    }
+}
+
+extension RoadworkConfig {
+    /// Refuses to start with an SMTP URL the mail worker could not use (better now than at the first mail).
+    public func checkMail() throws {
+        if let smtpURL { _ = try SMTPClient(url: smtpURL) }
     }
 }

@@ -6,7 +6,7 @@ extension Database {
     /// Creates an organization with its first admin, in one transaction.
     public func createOrganization(name: String, admin: NewUser) async throws -> (Organization, User) {
         let orgID = UUID()
-        let hash = passwords.hash(admin.password)
+        let hash = passwords.hash(admin.password ?? SessionToken.generate())
         return try await tenant(orgID) { store in
             let row = try store.connection.query(
                 "INSERT INTO organizations (id, name) VALUES ($1, $2) RETURNING \(Store.organizationColumns)",

@@ -127,8 +127,9 @@ struct SignInAccount: Sendable {
 }
 
 /// Random session tokens: 32 bytes from the system's secure generator, base64url without padding.
-enum SessionToken {
-    static func generate() -> String {
+/// A random URL-safe token of 256 bits (sessions, API tokens, password links).
+public enum SessionToken {
+    public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         return Data(bytes).base64EncodedString()

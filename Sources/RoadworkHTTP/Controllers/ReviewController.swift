@@ -72,17 +72,7 @@ struct ReviewController {
     @Sendable func summary(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
         let id = try request.uuidParameter("id", context: context, what: "review")
-        let text = try await database.tenant(identity) { store -> String? in
-            guard let review = try store.review(id: id) else { return nil }
-            let users = try store.users(after: nil, limit: 1000)
-            let titles = try store.focusItems(kind: nil, status: nil, after: nil, limit: 1000)
-            let scoring = try store.scoring()
-            let backlog = review.status == .open ? try store.backlog(limit: 5, scoring: scoring) : []
-            return ReviewSummary(review: review, snapshot: try store.reviewSnapshot(id: id),
-                                 names: Dictionary(users.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }),
-                                 titles: Dictionary(titles.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a }),
-                                 openBacklog: backlog).markdown
-        }
+        let text = try await database.tenant(identity) { try ReviewSummary.load(id: id, from: $0)?.markdown }
         guard let text else { throw Problem.notFound("review") }
         return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
@@ -95,6 +85,18 @@ struct ReviewSummary {
     let names: [UUID: String]
     let titles: [UUID: String]
     let openBacklog: [BacklogEntry]
+
+    /// Reads what the summary shows; nil when there is no such review.
+    static func load(id: UUID, from store: Store) throws -> ReviewSummary? {
+        guard let review = try store.review(id: id) else { return nil }
+        let users = try store.users(after: nil, limit: 1000)
+        let titles = try store.focusItems(kind: nil, status: nil, after: nil, limit: 1000)
+        let backlog = review.status == .open ? try store.backlog(limit: 5, scoring: try store.scoring()) : []
+        return ReviewSummary(review: review, snapshot: try store.reviewSnapshot(id: id),
+                             names: Dictionary(users.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }),
+                             titles: Dictionary(titles.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a }),
+                             openBacklog: backlog)
+    }
 
     var markdown: String {
         var lines: [String] = []

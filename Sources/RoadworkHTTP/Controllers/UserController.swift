@@ -14,6 +14,8 @@ struct UserController {
         let name: String?
         let role: String?
         let password: String?
+        /// Mails the person a link to choose their own password instead.
+        let invite: Bool?
     }
 
     struct UpdateUser: Decodable {
@@ -74,7 +76,8 @@ struct UserController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let body = try await request.decodeJSON(CreateUser.self, context: context)
-        let user = try await actions.createUser(by: identity, email: body.email, name: body.name, role: body.role, password: body.password)
+        let user = try await actions.createUser(by: identity, email: body.email, name: body.name, role: body.role, password: body.password,
+                                              invite: body.invite ?? false)
         return try Response.json(UserResponse(user), status: .created, version: user.version,
                                  headers: [.location: "/api/v1/users/\(user.id.lowercasedText)"])
     }

@@ -10,7 +10,10 @@ struct SignInPages {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("signin") { request, _ in
-            web.page("signin", title: "Sign in", identity: nil, request: request, values: [:])
+            // After choosing a password from a mailed link (a fixed message: the URL cannot put words on the page).
+            let saved = request.uri.queryParameters["password"] == "saved"
+            return web.page("signin", title: "Sign in", identity: nil, request: request,
+                            values: saved ? ["notice": "Your password is saved. Sign in with it."] : [:])
         }
         router.post("signin") { request, context in
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)

@@ -13,6 +13,8 @@ enum Templates {
             ("admin", PackageResources.admin_mustache), ("vocabulary", PackageResources.vocabulary_mustache),
             ("tokens", PackageResources.tokens_mustache), ("integrations", PackageResources.integrations_mustache),
             ("webhook", PackageResources.webhook_mustache), ("duplicates", PackageResources.duplicates_mustache),
+            ("mail_link", PackageResources.mail_link_mustache), ("forgot", PackageResources.forgot_mustache),
+            ("choose_password", PackageResources.choose_password_mustache), ("preferences", PackageResources.preferences_mustache),
         ]
         for (name, bytes) in sources {
             // A template that does not parse is a programming error caught by the page tests.
