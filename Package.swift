@@ -122,6 +122,8 @@ let package = Package(
                 "RoadworkStore",
                 "RoadworkDomain",
                 "PostgresClient",
+                "SMTPClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -3,11 +3,12 @@
 
 PG_BIN=/usr/lib/postgresql/15/bin
 
-# Installs PostgreSQL 15 (server, contrib for pg_trgm) and libpq-dev with apt when missing.
+# Installs PostgreSQL 15 (server, contrib for pg_trgm), libpq-dev and libcurl's headers (SMTP) with apt when missing.
 ensure_postgres() {
     local missing=()
     [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15 postgresql-contrib)
     [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+    [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "==> installing ${missing[*]} with apt"
@@ -94,17 +95,23 @@ database_url() {
     echo "postgresql:///$db?host=$dir/run&port=$port&user=$user"
 }
 
-# Installs Debian's chromium and a venv with Playwright and pytest (Playwright downloads no browser of its own).
+# A Python venv with the test tools from PyPI: aiosmtpd (the mail tests' SMTP server), Playwright and pytest.
+ensure_python_tools() {
+    local venv=$1
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import playwright, pytest, aiosmtpd" 2>/dev/null; then
+        echo "==> creating $venv with playwright, pytest and aiosmtpd"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q playwright pytest aiosmtpd
+    fi
+}
+
+# Debian's chromium and the venv above (Playwright downloads no browser of its own).
 ensure_browser_tools() {
     local venv=$1
+    ensure_python_tools "$venv"
     if [ ! -x /usr/bin/chromium ]; then
         echo "==> installing chromium with apt"
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    fi
-    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import playwright, pytest" 2>/dev/null; then
-        echo "==> creating $venv with playwright and pytest"
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install -q playwright pytest
     fi
 }

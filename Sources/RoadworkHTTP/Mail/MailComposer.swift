@@ -100,7 +100,7 @@ struct MailComposer: Sendable {
 
     /// An HTML document around the body, with links made clickable.
     static func page(_ body: String) -> String {
-        let linked = body.replacingOccurrences(of: #"(?<!["=>])(https?://[^\s<"]+)"#, with: "<a href=\"$1\">$1</a>", options: .regularExpression)
+        let linked = body.replacingOccurrences(of: #"(?<!")(https?://[^\s<"]+)"#, with: "<a href=\"$1\">$1</a>", options: .regularExpression)
         return """
             <!doctype html><html><head><meta charset="utf-8"></head>
             <body style="font-family:-apple-system,Segoe UI,Roboto,sans-serif;max-width:640px;margin:0 auto;padding:16px;color:#222">
