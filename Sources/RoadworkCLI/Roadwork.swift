@@ -6,6 +6,6 @@ struct Roadwork: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roadwork",
         abstract: "Opportunities-and-obstacles planning for sales and marketing teams.",
-        subcommands: [Serve.self, Migrate.self, OrgCommand.self, UserCommand.self, Demo.self, SimilarityEval.self]
+        subcommands: [Serve.self, Migrate.self, OrgCommand.self, UserCommand.self, ImportCommand.self, Demo.self, SimilarityEval.self]
     )
 }

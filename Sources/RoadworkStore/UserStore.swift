@@ -92,3 +92,21 @@ struct UserAudit: Encodable {
     let user: User
     let passwordChanged: Bool
 }
+
+extension Store {
+    /// The identity an operator's command acts as: an active person of this organization, by email (or, without one,
+    /// its first marketing head, marketer or sales head).
+    public func actingIdentity(email: String?) throws -> Identity? {
+        try connection.query(
+            """
+            SELECT NULL::uuid AS session_id, NULL::uuid AS token_id, u.id AS user_id, u.org_id, u.email, u.name, u.role,
+                   o.name AS org_name, 'write' AS scope
+            FROM users u JOIN organizations o ON o.id = u.org_id
+            WHERE u.org_id = $1 AND u.active AND u.kind = 'person'
+              AND ($2::text IS NULL AND u.role IN ('marketing_head', 'marketer', 'sales_head') OR u.email = lower(btrim($2)))
+            ORDER BY array_position(ARRAY['marketing_head', 'marketer', 'sales_head'], u.role), u.created_at LIMIT 1
+            """,
+            [orgID, email]
+        ).first.flatMap { try Database.identity(from: $0) }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import PostgresClient
+import RoadworkDomain
+
+/// What the database did with an import's valid rows.
+public struct ImportOutcome: Sendable {
+    public let imported: Int
+    public let duplicates: Int
+    public let matchedObjections: Int
+}
+
+/// An upload from the import page, waiting to be mapped and imported.
+public struct ImportUpload: Sendable {
+    public let id: UUID
+    public let fileName: String
+    public let data: [UInt8]
+    public let createdAt: Date
+}
+
+extension Store {
+    /// Files every valid row `produce` hands over (chunks, until nil) as reports by the actor, in this transaction:
+    /// streamed with COPY into a scratch table, then inserted in one statement that skips rows imported before (same
+    /// fingerprint) and files a row naming an open objection's statement against it. The touched objections' backlog
+    /// aggregates are then rebuilt from their reports, as a triage would leave them.
+    public func importReports(_ produce: () throws -> [ImportedReport]?) throws -> ImportOutcome {
+        try connection.query(
+            """
+            CREATE TEMP TABLE import_rows (line integer, summary text, account text, deal_amount numeric, stage text, competitor text,
+                                           persona text, industry text, product text, occurred_on date, objection text) ON COMMIT DROP
+            """)
+        var valid = 0
+        try connection.copyIn("COPY import_rows FROM STDIN") {
+            guard let rows = try produce() else { return nil }
+            valid += rows.count
+            var text = ""
+            text.reserveCapacity(rows.count * 160)
+            for row in rows { Self.appendCopyLine(row, to: &text) }
+            return text
+        }
+        let row = try connection.query(
+            """
+            WITH matched AS (
+                SELECT DISTINCT ON (lower(statement)) lower(statement) AS key, id FROM objections
+                WHERE org_id = $1 AND status = 'open' ORDER BY lower(statement), created_at
+            ), filed AS (
+                INSERT INTO field_reports (org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
+                                           product, occurred_on, objection_id, counted_objection_id, triaged_by, triaged_at,
+                                           import_fingerprint)
+                SELECT $1, $2, r.summary, r.account, r.deal_amount, r.stage, r.competitor, r.persona, r.industry, r.product,
+                       r.occurred_on, m.id, m.id, CASE WHEN m.id IS NOT NULL THEN $2::uuid END, CASE WHEN m.id IS NOT NULL THEN now() END,
+                       md5(concat_ws(chr(31), r.summary, lower(btrim(r.account)), r.occurred_on, r.deal_amount, r.stage, r.competitor,
+                                     r.persona, r.industry, r.product, lower(btrim(r.objection))))::uuid
+                FROM import_rows r LEFT JOIN matched m ON m.key = lower(btrim(r.objection))
+                ORDER BY r.line
+                ON CONFLICT (org_id, import_fingerprint) WHERE import_fingerprint IS NOT NULL DO NOTHING
+                RETURNING id, counted_objection_id
+            ), taught AS (
+                INSERT INTO teaching_queue (report_id, org_id) SELECT id, $1 FROM filed WHERE counted_objection_id IS NOT NULL
+                ON CONFLICT DO NOTHING
+            )
+            SELECT count(*)::integer AS imported, count(counted_objection_id)::integer AS matched,
+                   coalesce(array_agg(DISTINCT counted_objection_id) FILTER (WHERE counted_objection_id IS NOT NULL), '{}') AS objections
+            FROM filed
+            """,
+            [orgID, actorID]
+        ).first!
+        let imported: Int = try row.decode("imported")
+        let objections: [UUID] = try row.decode("objections")
+        // A handful of walls are refreshed one by one; many at once in a few set-based statements over the organization.
+        if objections.count > 200 {
+            try rebuildAllAggregates()
+        } else {
+            let scoring = try scoring()
+            for id in objections { try refreshAggregates(objectionID: id, scoring: scoring) }
+        }
+        return ImportOutcome(imported: imported, duplicates: valid - imported, matchedObjections: try row.decode("matched"))
+    }
+
+    /// Records the import as one audited change, with its summary.
+    public func recordImport(fileName: String, summary: ImportSummary) throws {
+        try audit("reports.imported", "report_import", nil, before: Nothing?.none,
+                  after: ImportAudit(fileName: fileName, rows: summary.rows, imported: summary.imported, duplicates: summary.duplicates,
+                                     failed: summary.failed, matchedObjections: summary.matchedObjections))
+    }
+
+    /// The mapping this organization used last, to start the next import from.
+    public func rememberedMapping() throws -> ImportMapping? {
+        guard let text: String = try connection.query("SELECT mapping::text AS m FROM import_mappings WHERE org_id = $1", [orgID]).first?.decode("m")
+        else { return nil }
+        return try? JSONDecoder().decode(ImportMapping.self, from: Data(text.utf8))
+    }
+
+    public func rememberMapping(_ mapping: ImportMapping) throws {
+        let text = String(decoding: try JSONEncoder().encode(mapping), as: UTF8.self)
+        try connection.query(
+            """
+            INSERT INTO import_mappings (org_id, mapping, updated_by) VALUES ($1, $2::jsonb, $3)
+            ON CONFLICT (org_id) DO UPDATE SET mapping = EXCLUDED.mapping, updated_by = EXCLUDED.updated_by, updated_at = now()
+            """,
+            [orgID, text, actorID]
+        )
+    }
+
+    /// Keeps an upload from the import page (the person's own; uploads older than a day are dropped).
+    public func saveUpload(fileName: String, data: [UInt8]) throws -> UUID {
+        try connection.query("DELETE FROM import_uploads WHERE org_id = $1 AND created_at < now() - interval '1 day'", [orgID])
+        return try connection.query(
+            "INSERT INTO import_uploads (org_id, user_id, file_name, data_base64) VALUES ($1, $2, $3, $4) RETURNING id",
+            [orgID, actorID, fileName, Data(data).base64EncodedString()]
+        ).first!.decode("id")
+    }
+
+    public func upload(id: UUID) throws -> ImportUpload? {
+        try connection.query(
+            "SELECT id, file_name, data_base64, created_at FROM import_uploads WHERE org_id = $1 AND id = $2 AND user_id = $3", [orgID, id, actorID]
+        ).first.map { ImportUpload(id: try $0.decode("id"), fileName: try $0.decode("file_name"),
+                                   data: Array(Data(base64Encoded: try $0.decode("data_base64") as String) ?? Data()),
+                                   createdAt: try $0.decode("created_at")) }
+    }
+
+    public func deleteUpload(id: UUID) throws {
+        try connection.query("DELETE FROM import_uploads WHERE org_id = $1 AND id = $2", [orgID, id])
+    }
+
+    /// One row in COPY's text format: tab-separated, `\N` for none, backslash escapes.
+    static func appendCopyLine(_ row: ImportedReport, to text: inout String) {
+        func field(_ value: String?) {
+            guard let value else { text += "\\N"; return }
+            for character in value.unicodeScalars {
+                switch character {
+                case "\\": text += "\\\\"
+                case "\t": text += "\\t"
+                case "\n": text += "\\n"
+                case "\r": text += "\\r"
+                default: text.unicodeScalars.append(character)
+                }
+            }
+        }
+        let report = row.report
+        text += String(row.line)
+        for value in [report.summary, report.account, report.dealAmount.map { "\($0)" }, report.stage?.rawValue, report.competitor,
+                      report.persona, report.industry, report.product, report.occurredOn.description, row.objection] as [String?] {
+            text += "\t"
+            field(value)
+        }
+        text += "\n"
+    }
+}
+
+/// The audit record of an import.
+struct ImportAudit: Encodable {
+    let fileName: String
+    let rows: Int
+    let imported: Int
+    let duplicates: Int
+    let failed: Int
+    let matchedObjections: Int
+}
