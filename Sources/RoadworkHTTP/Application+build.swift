@@ -80,6 +80,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     IntegrationPages(web: web).addRoutes(to: router)
     ExportPages(web: web).addRoutes(to: router)
     MailPages(web: web).addRoutes(to: router)
+    ImportPages(web: web).addRoutes(to: router)
     return router
 }
 

@@ -131,4 +131,38 @@ struct ImportTests {
         let done = try await run(app, who, "Deal;Company\nx;y\n", map: ["Deal=summary", "company=account"])
         #expect(done.imported == 1, "a semicolon-separated file and a column named in another case")
     }
+
+    @Test func theImportPageUploadsPreviewsWithRowErrorsAndImports() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let token = try await client.token(org.emails[.marketingHead]!)
+            let cookies = "\(AuthenticationMiddleware.cookieName)=\(token); roadwork_csrf=t"
+            let csv = "Deal Name,Associated Company,Amount,Deal Stage,Close Date,Closed Lost Reason\r\n"
+                + "A,Acme,100,closedlost,\(Self.day(1)),No SSO\r\nB,,200,closedlost,\(Self.day(1)),No audit log\r\n"
+            let refused = try await client.execute(uri: "/import?name=deals.csv&preset=hubspot", method: .post,
+                                                   headers: [.cookie: cookies, .contentType: "text/csv"], body: ByteBuffer(string: csv)) { $0 }
+            #expect(refused.status == .forbidden, "no CSRF header")
+            let uploaded = try await client.execute(uri: "/import?name=deals.csv&preset=hubspot", method: .post,
+                                                    headers: [.cookie: cookies, .contentType: "text/csv", HTTPField.Name("X-CSRF-Token")!: "t"],
+                                                    body: ByteBuffer(string: csv)) { $0 }
+            #expect(uploaded.status == .seeOther)
+            let location = try #require(uploaded.headers[.location])
+            let preview = try await client.execute(uri: location, method: .get, headers: [.cookie: cookies]) { String(buffer: $0.body) }
+            #expect(preview.contains("account must not be blank") || preview.contains("account is required"))
+            #expect(preview.contains("No SSO"))
+            let path = String(location.split(separator: "?")[0])
+            // The page's choice for each column: Closed Lost Reason (5) is the summary, Associated Company (1) the account.
+            let form = "_csrf=t&action=import&map_1=account&map_2=deal_amount&map_3=stage&map_4=occurred_on&map_5=summary"
+            let done = try await client.execute(uri: path, method: .post, headers: [.cookie: cookies, .contentType: "application/x-www-form-urlencoded"],
+                                                body: ByteBuffer(string: form)) { $0 }
+            #expect(done.status == .ok)
+            #expect(String(buffer: done.body).contains("1 imported"))
+            #expect(try await reportCount(app, org) == 1)
+            let rep = try await client.token(org.emails[.rep]!)
+            try await client.execute(uri: "/import", method: .get, headers: [.cookie: "\(AuthenticationMiddleware.cookieName)=\(rep)"]) {
+                #expect($0.status == .forbidden)
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ enum Templates {
             ("webhook", PackageResources.webhook_mustache), ("duplicates", PackageResources.duplicates_mustache),
             ("mail_link", PackageResources.mail_link_mustache), ("forgot", PackageResources.forgot_mustache),
             ("choose_password", PackageResources.choose_password_mustache), ("preferences", PackageResources.preferences_mustache),
+            ("import", PackageResources.import_mustache),
         ]
         for (name, bytes) in sources {
             // A template that does not parse is a programming error caught by the page tests.

@@ -39,3 +39,26 @@
     });
   });
 })();
+
+// The import page sends the chosen file as the request body (no multipart parsing on the server), then follows the
+// redirect to the preview.
+(function () {
+  var form = document.querySelector('form[data-upload]');
+  if (!form) return;
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var file = document.getElementById('import-file').files[0];
+    if (!file) return;
+    var preset = document.getElementById('import-preset').value;
+    var csrf = form.querySelector('input[name=_csrf]').value;
+    form.querySelector('button').disabled = true;
+    fetch('/import?preset=' + encodeURIComponent(preset) + '&name=' + encodeURIComponent(file.name), {
+      method: 'POST', credentials: 'same-origin', body: file,
+      headers: { 'Content-Type': 'text/csv', 'X-CSRF-Token': csrf }
+    }).then(function (r) { return r.text().then(function (html) { return { r: r, html: html }; }); })
+      .then(function (x) {
+        if (x.r.redirected) { window.location = x.r.url; return; }
+        document.open(); document.write(x.html); document.close();
+      });
+  });
+})();
