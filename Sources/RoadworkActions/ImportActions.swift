@@ -58,38 +58,20 @@ extension Actions {
         let fallback = try Self.preset(preset)
         do {
             return try await change(by: identity) { store in
-                var reader: CSVReader?
-                var resolved: ResolvedImport?
-                var summary = ImportSummary()
-                var pending: [ImportedReport] = []
-                var done = false
-                let remembered = try store.rememberedMapping()
-                func take(_ record: CSVReader.Record) throws {
-                    guard let resolved else {
-                        resolved = try mapping.resolve(header: record.cells, fallback: fallback ?? remembered)
-                        return
-                    }
-                    summary.rows += 1
-                    switch try resolved.report(record, today: today) {
-                    case .success(let report): pending.append(report)
-                    case .failure(let error): summary.fail(line: record.line, error)
-                    }
+                let parser = ImportParser(source: source, mapping: mapping, fallback: try fallback ?? store.rememberedMapping(), today: today)
+                // The file is read and checked on a thread of its own while this one writes the previous chunk.
+                let pipe = ChunkPipe<[ImportedReport]>(capacity: 2)
+                let thread = Thread { parser.run(into: pipe) }
+                thread.start()
+                let outcome: ImportOutcome
+                do {
+                    outcome = try store.importReports { try pipe.next() }
+                } catch {
+                    pipe.cancel()
+                    throw error
                 }
-                let outcome = try store.importReports {
-                    while !done && pending.count < 5000 {
-                        guard let chunk = try source.read() else {
-                            try reader?.finish(take)
-                            done = true
-                            break
-                        }
-                        if reader == nil { reader = CSVReader(delimiter: CSVReader.delimiter(ofHeader: chunk.prefix(65_536))) }
-                        try reader!.feed(chunk, take)
-                    }
-                    guard !pending.isEmpty else { return nil }
-                    defer { pending.removeAll(keepingCapacity: true) }
-                    return pending
-                }
-                guard let resolved else { throw ValidationError(field: "file", "is empty") }
+                var summary = parser.summary
+                guard let resolved = parser.resolved else { throw ValidationError(field: "file", "is empty") }
                 if summary.rows == 0 { throw ValidationError(field: "file", "has a header but no rows") }
                 summary.imported = outcome.imported
                 summary.duplicates = outcome.duplicates
@@ -148,5 +130,108 @@ extension Actions {
             throw ValidationError(field: "preset", "must be one of \(ImportMapping.presets.keys.sorted().joined(separator: ", "))")
         }
         return preset
+    }
+}
+
+/// Reads a source as CSV and turns its records into reports, in chunks, on the thread that calls `run`.
+private final class ImportParser: @unchecked Sendable {
+    static let chunkRows = 20_000
+
+    let source: ImportSource
+    let mapping: ImportMapping
+    let fallback: ImportMapping?
+    let today: Day
+    /// Read by the importing thread only after the pipe has ended (the pipe's lock orders the accesses).
+    private(set) var summary = ImportSummary()
+    private(set) var resolved: ResolvedImport?
+
+    init(source: ImportSource, mapping: ImportMapping, fallback: ImportMapping?, today: Day) {
+        self.source = source
+        self.mapping = mapping
+        self.fallback = fallback
+        self.today = today
+    }
+
+    func run(into pipe: ChunkPipe<[ImportedReport]>) {
+        var reader: CSVReader?
+        var pending: [ImportedReport] = []
+        pending.reserveCapacity(Self.chunkRows)
+        func take(_ record: CSVReader.Record) throws {
+            guard let resolved else {
+                resolved = try mapping.resolve(header: record.cells, fallback: fallback)
+                return
+            }
+            summary.rows += 1
+            switch try resolved.report(record, today: today) {
+            case .success(let report): pending.append(report)
+            case .failure(let error): summary.fail(line: record.line, error)
+            }
+        }
+        do {
+            while let chunk = try source.read() {
+                if reader == nil { reader = CSVReader(delimiter: CSVReader.delimiter(ofHeader: chunk.prefix(65_536))) }
+                try reader!.feed(chunk, take)
+                if pending.count >= Self.chunkRows {
+                    guard pipe.put(pending) else { return }
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            try reader?.finish(take)
+            if !pending.isEmpty { guard pipe.put(pending) else { return } }
+            pipe.finish(nil)
+        } catch {
+            pipe.finish(error)
+        }
+    }
+}
+
+/// A bounded hand-over between a producing thread and a consuming one: `put` waits while `capacity` items wait.
+final class ChunkPipe<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var ended = false
+    private var failure: (any Error)?
+    private var cancelled = false
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// False when the consumer gave up: the producer stops.
+    func put(_ item: Item) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    func finish(_ error: (any Error)?) {
+        condition.lock()
+        ended = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next item, nil at the end, or the producer's error.
+    func next() throws -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !ended { condition.wait() }
+        if !items.isEmpty {
+            condition.broadcast()
+            return items.removeFirst()
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
     }
 }

@@ -127,6 +127,7 @@ public struct ResolvedImport: Sendable {
 
     /// "$12,500.00", "12500", "12 500,00 €": a plain number from what CRMs write.
     static func amount(_ text: String) -> Double? {
+        if let plain = Double(text) { return plain }
         var kept = text.filter { $0.isNumber || $0 == "." || $0 == "," || $0 == "-" }
         // "12.500,00" and "12 500,00": the comma is the decimal mark when it comes last with two digits after it.
         if let comma = kept.lastIndex(of: ","), kept.distance(from: comma, to: kept.endIndex) == 3, !kept[comma...].contains(".") {
@@ -149,16 +150,19 @@ public struct ResolvedImport: Sendable {
 
     /// A CRM's stage name as a buying stage; one it does not know is left empty rather than refusing the row.
     static func stage(_ text: String) -> String? {
-        let key = text.lowercased().filter { $0.isLetter }
-        if let stage = BuyingStage.allCases.first(where: { $0.rawValue.filter(\.isLetter) == key }) { return stage.rawValue }
-        let known: [String: BuyingStage] = [
+        stages[text.lowercased().filter { $0.isLetter }]?.rawValue
+    }
+
+    private static let stages: [String: BuyingStage] = {
+        var known: [String: BuyingStage] = [
             "qualification": .discovery, "needsanalysis": .discovery, "appointmentscheduled": .discovery, "qualifiedtobuy": .discovery,
             "valueproposition": .evaluation, "iddecisionmakers": .evaluation, "perceptionanalysis": .evaluation,
             "presentationscheduled": .evaluation, "proposalpricequote": .proposal, "decisionmakerboughtin": .proposal,
             "negotiationreview": .negotiation, "contractsent": .negotiation, "lost": .closedLost, "won": .closedWon,
         ]
-        return known[key]?.rawValue
-    }
+        for stage in BuyingStage.allCases { known[stage.rawValue.filter(\.isLetter)] = stage }
+        return known
+    }()
 }
 
 /// A row that passed: the report to file, and the objection statement it names (if any).

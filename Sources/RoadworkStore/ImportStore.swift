@@ -18,63 +18,65 @@ public struct ImportUpload: Sendable {
 }
 
 extension Store {
-    /// Files every valid row `produce` hands over (chunks, until nil) as reports by the actor, in this transaction:
-    /// streamed with COPY into a scratch table, then inserted in one statement that skips rows imported before (same
-    /// fingerprint) and files a row naming an open objection's statement against it. The touched objections' backlog
-    /// aggregates are then rebuilt from their reports, as a triage would leave them.
+    /// Files every valid row `produce` hands over (chunks, until nil) as reports by the actor, in this transaction: each
+    /// chunk is streamed with COPY into a scratch table, then inserted in one statement that skips rows imported before
+    /// (same fingerprint, in this file or an earlier one) and files a row naming an open objection's statement against
+    /// it. The touched objections' backlog aggregates are then rebuilt from their reports, as a triage would leave them.
     public func importReports(_ produce: () throws -> [ImportedReport]?) throws -> ImportOutcome {
         try connection.query(
             """
             CREATE TEMP TABLE import_rows (line integer, summary text, account text, deal_amount numeric, stage text, competitor text,
                                            persona text, industry text, product text, occurred_on date, objection text) ON COMMIT DROP
             """)
-        var valid = 0
-        try connection.copyIn("COPY import_rows FROM STDIN") {
-            guard let rows = try produce() else { return nil }
+        var valid = 0, imported = 0, matched = 0
+        var touched = Set<UUID>()
+        while let rows = try produce() {
             valid += rows.count
             var text = ""
             text.reserveCapacity(rows.count * 160)
             for row in rows { Self.appendCopyLine(row, to: &text) }
-            return text
+            var pending: String? = text
+            try connection.copyIn("COPY import_rows FROM STDIN") { defer { pending = nil }; return pending }
+            let row = try connection.query(Self.importSQL, [orgID, actorID]).first!
+            imported += try row.decode("imported") as Int
+            matched += try row.decode("matched") as Int
+            touched.formUnion(try row.decode("objections") as [UUID])
+            try connection.query("TRUNCATE import_rows")
         }
-        let row = try connection.query(
-            """
-            WITH matched AS (
-                SELECT DISTINCT ON (lower(statement)) lower(statement) AS key, id FROM objections
-                WHERE org_id = $1 AND status = 'open' ORDER BY lower(statement), created_at
-            ), filed AS (
-                INSERT INTO field_reports (org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
-                                           product, occurred_on, objection_id, counted_objection_id, triaged_by, triaged_at,
-                                           import_fingerprint)
-                SELECT $1, $2, r.summary, r.account, r.deal_amount, r.stage, r.competitor, r.persona, r.industry, r.product,
-                       r.occurred_on, m.id, m.id, CASE WHEN m.id IS NOT NULL THEN $2::uuid END, CASE WHEN m.id IS NOT NULL THEN now() END,
-                       md5(concat_ws(chr(31), r.summary, lower(btrim(r.account)), r.occurred_on, r.deal_amount, r.stage, r.competitor,
-                                     r.persona, r.industry, r.product, lower(btrim(r.objection))))::uuid
-                FROM import_rows r LEFT JOIN matched m ON m.key = lower(btrim(r.objection))
-                ORDER BY r.line
-                ON CONFLICT (org_id, import_fingerprint) WHERE import_fingerprint IS NOT NULL DO NOTHING
-                RETURNING id, counted_objection_id
-            ), taught AS (
-                INSERT INTO teaching_queue (report_id, org_id) SELECT id, $1 FROM filed WHERE counted_objection_id IS NOT NULL
-                ON CONFLICT DO NOTHING
-            )
-            SELECT count(*)::integer AS imported, count(counted_objection_id)::integer AS matched,
-                   coalesce(array_agg(DISTINCT counted_objection_id) FILTER (WHERE counted_objection_id IS NOT NULL), '{}') AS objections
-            FROM filed
-            """,
-            [orgID, actorID]
-        ).first!
-        let imported: Int = try row.decode("imported")
-        let objections: [UUID] = try row.decode("objections")
         // A handful of walls are refreshed one by one; many at once in a few set-based statements over the organization.
-        if objections.count > 200 {
+        if touched.count > 200 {
             try rebuildAllAggregates()
         } else {
             let scoring = try scoring()
-            for id in objections { try refreshAggregates(objectionID: id, scoring: scoring) }
+            for id in touched { try refreshAggregates(objectionID: id, scoring: scoring) }
         }
-        return ImportOutcome(imported: imported, duplicates: valid - imported, matchedObjections: try row.decode("matched"))
+        return ImportOutcome(imported: imported, duplicates: valid - imported, matchedObjections: matched)
     }
+
+    private static let importSQL = """
+        WITH matched AS (
+            SELECT DISTINCT ON (lower(statement)) lower(statement) AS key, id FROM objections
+            WHERE org_id = $1 AND status = 'open' AND lower(statement) IN (SELECT DISTINCT lower(btrim(objection)) FROM import_rows)
+            ORDER BY lower(statement), created_at
+        ), filed AS (
+            INSERT INTO field_reports (org_id, reporter_id, summary, account, deal_amount, stage, competitor, persona, industry,
+                                       product, occurred_on, objection_id, counted_objection_id, triaged_by, triaged_at,
+                                       import_fingerprint)
+            SELECT $1, $2, r.summary, r.account, r.deal_amount, r.stage, r.competitor, r.persona, r.industry, r.product,
+                   r.occurred_on, m.id, m.id, CASE WHEN m.id IS NOT NULL THEN $2::uuid END, CASE WHEN m.id IS NOT NULL THEN now() END,
+                   md5(concat_ws(chr(31), r.summary, lower(btrim(r.account)), r.occurred_on, r.deal_amount, r.stage, r.competitor,
+                                 r.persona, r.industry, r.product, lower(btrim(r.objection))))::uuid
+            FROM import_rows r LEFT JOIN matched m ON m.key = lower(btrim(r.objection))
+            ON CONFLICT (org_id, import_fingerprint) WHERE import_fingerprint IS NOT NULL DO NOTHING
+            RETURNING id, counted_objection_id
+        ), taught AS (
+            INSERT INTO teaching_queue (report_id, org_id) SELECT id, $1 FROM filed WHERE counted_objection_id IS NOT NULL
+            ON CONFLICT DO NOTHING
+        )
+        SELECT count(*)::integer AS imported, count(counted_objection_id)::integer AS matched,
+               coalesce(array_agg(DISTINCT counted_objection_id) FILTER (WHERE counted_objection_id IS NOT NULL), '{}') AS objections
+        FROM filed
+        """
 
     /// Records the import as one audited change, with its summary.
     public func recordImport(fileName: String, summary: ImportSummary) throws {
@@ -126,6 +128,8 @@ extension Store {
     static func appendCopyLine(_ row: ImportedReport, to text: inout String) {
         func field(_ value: String?) {
             guard let value else { text += "\\N"; return }
+            // Most cells need no escaping: appended whole.
+            guard value.utf8.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) else { text += value; return }
             for character in value.unicodeScalars {
                 switch character {
                 case "\\": text += "\\\\"
