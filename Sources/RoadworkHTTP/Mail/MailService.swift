@@ -24,6 +24,8 @@ struct MailService: Service {
     func run() async throws {
         guard smtp != nil else {
             logger.info("mail is off: set ROADWORK_SMTP_URL to send it")
+            // A service that returns would stop the whole server: this one waits for the shutdown with the rest.
+            try? await gracefulShutdown()
             return
         }
         await cancelWhenGracefulShutdown {
