@@ -90,7 +90,7 @@ extension Actions {
                               today: Day = Day.today()) async throws -> ImportPreview {
         let fallback = try Self.preset(preset)
         let remembered = try await change(by: identity) { try $0.rememberedMapping() }
-        var reader = CSVReader(delimiter: CSVReader.delimiter(ofHeader: data.prefix(65_536)))
+        var reader = CSVReader(startingWith: data)
         var records: [CSVReader.Record] = []
         struct Enough: Error {}
         do {
@@ -169,7 +169,7 @@ private final class ImportParser: @unchecked Sendable {
         }
         do {
             while let chunk = try source.read() {
-                if reader == nil { reader = CSVReader(delimiter: CSVReader.delimiter(ofHeader: chunk.prefix(65_536))) }
+                if reader == nil { reader = CSVReader(startingWith: chunk) }
                 try reader!.feed(chunk, take)
                 if pending.count >= Self.chunkRows {
                     guard pipe.put(pending) else { return }

@@ -123,6 +123,11 @@ public struct CSVReader: Sendable {
         quoteClosed = false
     }
 
+    /// A reader for a file starting with `bytes`: semicolon-separated when its header says so, otherwise comma.
+    public init(startingWith bytes: some Collection<UInt8>) {
+        self.init(delimiter: Self.delimiter(ofHeader: bytes.prefix(65_536)))
+    }
+
     /// The delimiter a header line uses: a semicolon when it has more of those than commas (Excel in many locales).
     public static func delimiter(ofHeader bytes: some Sequence<UInt8>) -> UInt8 {
         var commas = 0, semicolons = 0, quoted = false

@@ -17,11 +17,16 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
     )
     app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger),
                     WebhookService(database: database, logger: logger, publicURL: config.publicURL, allowPrivate: config.webhookAllowPrivate,
-                                   policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds),
-                    MailService(database: database, logger: logger, smtp: config.smtpURL.flatMap { try? SMTPClient(url: $0) },
-                                composer: MailComposer(database: database, publicURL: config.publicURL, fromAddress: config.mailFrom,
-                                                       fromName: config.mailFromName),
-                                policy: config.mailPolicy, leaseSeconds: 120, pause: .milliseconds(config.mailPollMilliseconds)))
+                                   policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds))
+    // Without SMTP there is no mail worker: nothing is queued from events, nothing is sent, nothing fails.
+    if let smtp = config.smtpURL.flatMap({ try? SMTPClient(url: $0) }) {
+        app.addServices(MailService(database: database, logger: logger, smtp: smtp,
+                                    composer: MailComposer(database: database, publicURL: config.publicURL, fromAddress: config.mailFrom,
+                                                           fromName: config.mailFromName),
+                                    policy: config.mailPolicy, leaseSeconds: 120, pause: .milliseconds(config.mailPollMilliseconds)))
+    } else {
+        logger.info("mail is off: set ROADWORK_SMTP_URL to send it")
+    }
     return app
 }
 

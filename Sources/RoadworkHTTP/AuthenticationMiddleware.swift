@@ -27,8 +27,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     static func credentials(in request: Request) throws -> String {
         guard let token = token(in: request) else { throw Problem.unauthorized() }
         if request.headers[.authorization] == nil, ![.get, .head, .options].contains(request.method) {
-            let expected = request.cookies[Web.csrfCookie]?.value ?? ""
-            guard !expected.isEmpty, request.headers[HTTPField.Name("X-CSRF-Token")!] == expected else {
+            guard Web.hasCSRFHeader(request) else {
                 throw Problem(status: .forbidden, detail: "Send the X-CSRF-Token header with the value of the roadwork_csrf cookie.")
             }
         }

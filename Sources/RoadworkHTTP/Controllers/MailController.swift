@@ -70,17 +70,9 @@ struct MailController {
     @Sendable func log(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let page = try Page(request)
-        var cursor: (Date, UUID)?
-        if let key = page.cursor {
-            guard key.count == 2, let seconds = Double(key[0]), let id = UUID(uuidString: key[1]) else {
-                throw Problem.invalid([.init(field: "cursor", message: "is not a cursor this server gave out")])
-            }
-            cursor = (Date(timeIntervalSince1970: seconds), id)
-        }
-        let fetched = try await database.tenant(identity) { [cursor] in try $0.mailLog(before: cursor, limit: page.limit + 1) }
-        return try Response.json(ListResponse(fetched: fetched, limit: page.limit) {
-            [String(format: "%.6f", $0.createdAt.timeIntervalSince1970), $0.id.lowercasedText]
-        })
+        let cursor = try page.timeCursor
+        let fetched = try await database.tenant(identity) { try $0.mailLog(before: cursor, limit: page.limit + 1) }
+        return try Response.json(ListResponse(fetched: fetched, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })
     }
 
     /// Always 202: whether the email belongs to anyone is not told.

@@ -8,12 +8,12 @@ import SMTPClient
 
 /// Sends mail in the background of every server process: queues the mail events owe (shipped content, joint reviews),
 /// the weekly digest on Monday mornings, and sends what is due through SMTP, one mail at a time. A mail is marked sent
-/// only after the server accepted it; a failure is retried with backoff (the SMTP server may be down for a while). With
-/// no SMTP configured the service does nothing, and nothing fails.
+/// only after the server accepted it; a failure is retried with backoff (the SMTP server may be down for a while). It runs
+/// only when SMTP is configured.
 struct MailService: Service {
     let database: Database
     let logger: Logger
-    let smtp: SMTPClient?
+    let smtp: SMTPClient
     let composer: MailComposer
     let policy: MailPolicy
     let leaseSeconds: Int
@@ -22,12 +22,6 @@ struct MailService: Service {
     static let mailsPerRound = 20
 
     func run() async throws {
-        guard smtp != nil else {
-            logger.info("mail is off: set ROADWORK_SMTP_URL to send it")
-            // A service that returns would stop the whole server: this one waits for the shutdown with the rest.
-            try? await gracefulShutdown()
-            return
-        }
         await cancelWhenGracefulShutdown {
             var lastDigestCheck = ContinuousClock.now - .seconds(3600)
             while !Task.isCancelled {
@@ -71,7 +65,6 @@ struct MailService: Service {
     func send(_ mail: ClaimedMail) async {
         do {
             let message = try await composer.compose(mail)
-            guard let smtp else { return }
             let bytes = Array(message.rendered.utf8)
             let from = composer.fromAddress
             try await NIOThreadPool.singleton.runIfActive { try smtp.send(from: from, to: [mail.toAddress], message: bytes) }

@@ -20,7 +20,7 @@ struct ImportPages {
         // The file itself is the body (sent by the page's script), with the CSRF token in a header.
         router.post("import") { request, _ in
             let identity = try await web.identity(request, as: Roles.planners)
-            guard let token = request.headers[.init("X-CSRF-Token")!], !token.isEmpty, token == Web.csrf(request) else {
+            guard Web.hasCSRFHeader(request) else {
                 throw HTTPError(.forbidden, message: "The form has expired; reload the page.")
             }
             let buffer: ByteBuffer

@@ -36,6 +36,13 @@ struct Web {
     /// The double-submit CSRF token of this browser (set at sign-in).
     static func csrf(_ request: Request) -> String { request.cookies[csrfCookie]?.value ?? "" }
 
+    /// Whether a script's request carries the browser's CSRF token in the `X-CSRF-Token` header (a cross-site page
+    /// cannot read the cookie to copy it).
+    static func hasCSRFHeader(_ request: Request) -> Bool {
+        let expected = csrf(request)
+        return !expected.isEmpty && request.headers[HTTPField.Name("X-CSRF-Token")!] == expected
+    }
+
     /// Reads a form post, refusing it unless its `_csrf` field matches the browser's CSRF cookie.
     func form(_ request: Request, context: AppRequestContext) async throws -> Form {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
