@@ -18,6 +18,8 @@ public final class Connection: @unchecked Sendable {
     private var preamble = 0
     /// Statements sent so far (scripts count once), so a caller can check that its work does not grow with its rows.
     public private(set) var statementsSent = 0
+    /// Where the statements of the unit of work this connection is lent to are counted (set by the pool).
+    var tally: StatementTally?
 
     /// One statement with its parameters as text.
     struct Command {
@@ -59,7 +61,7 @@ public final class Connection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let command = Command(sql: sql, values: parameters.map(\.postgresText))
         if !pending.isEmpty { return try sendPending(then: [command]).last! }
-        statementsSent += 1
+        sent([command], pipelined: false)
         let name = try preparedName(sql)
         let result = Self.withCStrings(command.values) { values -> OpaquePointer? in
             if let name {
@@ -110,7 +112,7 @@ public final class Connection: @unchecked Sendable {
     /// Runs a trusted script of several statements with no parameters (migrations, session setup).
     public func execute(_ script: String) throws {
         try flushPending()
-        statementsSent += 1
+        sent([Command(sql: script, values: [])], pipelined: false)
         _ = try check(PQexec(handle, script))
     }
 
@@ -144,7 +146,7 @@ public final class Connection: @unchecked Sendable {
     /// The pending statements and then `commands` in one pipeline, first-time PREPAREs included; returns the rows of `commands`.
     func sendPending(then commands: [Command]) throws -> [QueryResult] {
         let all = pending + commands
-        statementsSent += all.count
+        sent(all, pipelined: true)
         let opensTransaction = preamble > 0
         discardPending()
         // A broken connection before COMMIT went out left nothing behind, so the pool may run the transaction again.
@@ -207,6 +209,13 @@ public final class Connection: @unchecked Sendable {
             }
         }
         return try outcomes.suffix(commands.count).map { try $0.get() }
+    }
+
+    /// Counts one round trip's statements here and in the tally of the work the connection is lent to.
+    private func sent(_ commands: [Command], pipelined: Bool) {
+        statementsSent += commands.count
+        guard let tally else { return }
+        tally.add(count: commands.count, .init(pipelined: pipelined, statements: tally.recording ? commands.map { .init(sql: $0.sql, values: $0.values) } : []))
     }
 
     /// Parameter texts as the C strings libpq takes (NULL for SQL NULL), alive while `body` runs.

@@ -89,17 +89,88 @@ public final class ConnectionPool: Sendable {
         try await retryingBrokenConnections { connection in
             connection.beginLazily(settings: settings)
             do {
-                let value = try body(connection)
-                try connection.commit()
-                return .done(value)
+                return .done(try Self.completing(connection, body))
             } catch let failure as BrokenBeforeBegin {
                 return .retry(failure.error)
-            } catch {
-                connection.discardPending()
-                if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
-                throw error
             }
         }
+    }
+
+    /// Runs `body` in the transaction open (or lazily opening) on `connection` and commits; any error rolls back.
+    private static func completing<T>(_ connection: Connection, _ body: (Connection) throws -> T) throws -> T {
+        do {
+            let value = try body(connection)
+            try connection.commit()
+            return value
+        } catch {
+            connection.discardPending()
+            if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Opens a transaction with these settings, runs `body` in it and, when it returns a value, keeps the transaction
+    /// open on its connection for one more body later in the same unit of work (`finish`), so a request's session lookup
+    /// and its read share one connection and one transaction. When `body` returns nil the transaction is committed and
+    /// nothing is kept. The caller must `finish` or `end` what it holds.
+    public func hold<T: Sendable>(settings: [(name: String, value: String)] = [],
+                                  _ body: @escaping @Sendable (Connection) throws -> T?) async throws -> (value: T, held: HeldTransaction)? {
+        var attempts = 0
+        while true {
+            attempts += 1
+            let connection = try await acquire()
+            let outcome: Attempt<T?>
+            do {
+                outcome = try await threads.runIfActive {
+                    connection.beginLazily(settings: settings)
+                    do {
+                        let value = try body(connection)
+                        if value == nil { try connection.commit() }
+                        return .done(value)
+                    } catch let failure as BrokenBeforeBegin {
+                        return .retry(failure.error)
+                    } catch {
+                        connection.discardPending()
+                        if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
+                        throw error
+                    }
+                }
+            } catch {
+                release(connection)
+                throw error
+            }
+            switch outcome {
+            case .done(let value?):
+                return (value, HeldTransaction(connection))
+            case .done(nil):
+                release(connection)
+                return nil
+            case .retry(let error):
+                release(connection)
+                logger.warning("discarded a broken database connection", metadata: ["error": "\(error)"])
+                if attempts > size { throw error }
+            }
+        }
+    }
+
+    /// Runs `body` in a held transaction, commits, and gives the connection back; a transaction is finished once.
+    public func finish<T: Sendable>(_ held: HeldTransaction, _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        guard let connection = held.take() else { throw PostgresError.connection("this held transaction was already finished") }
+        defer { release(connection) }
+        return try await threads.runIfActive {
+            do {
+                return try Self.completing(connection, body)
+            } catch let failure as BrokenBeforeBegin {
+                throw failure.error
+            }
+        }
+    }
+
+    /// Commits a held transaction nobody finished (the session lookup may have written) and gives the connection back.
+    public func end(_ held: HeldTransaction) async {
+        guard let connection = held.take() else { return }
+        _ = try? await threads.runIfActive { try connection.commit() }
+        release(connection)
     }
 
     /// Runs one read-only statement outside a transaction (one round trip); a connection found dead is replaced
@@ -155,7 +226,14 @@ public final class ConnectionPool: Sendable {
         try? await threads.shutdownGracefully()
     }
 
+    /// A connection for the calling task, counted in its `StatementTally` while lent.
     private func acquire() async throws -> Connection {
+        let connection = try await acquireAny()
+        connection.tally = StatementTally.current
+        return connection
+    }
+
+    private func acquireAny() async throws -> Connection {
         let lease: Lease = try await withCheckedThrowingContinuation { continuation in
             let immediate: Result<Lease, PostgresError>? = state.withLock { state in
                 if state.closed { return .failure(.poolClosed) }
@@ -197,6 +275,7 @@ public final class ConnectionPool: Sendable {
     }
 
     private func release(_ connection: Connection) {
+        connection.tally = nil
         if connection.isBroken || connection.isInTransaction {
             slotFreed()
             return
@@ -219,4 +298,14 @@ public final class ConnectionPool: Sendable {
         }
         waiter?.continuation.resume(returning: .open)
     }
+}
+
+/// A transaction left open on a connection kept from the pool between two calls of one unit of work; taken once.
+public final class HeldTransaction: Sendable {
+    private let connection: Mutex<Connection?>
+
+    init(_ connection: Connection) { self.connection = Mutex(connection) }
+
+    /// The connection, the first time only.
+    func take() -> Connection? { connection.withLock { taken in defer { taken = nil }; return taken } }
 }

@@ -36,9 +36,9 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: DatabaseWorkMiddleware(pool: database.pool))
 
     HealthController(database: database).addRoutes(to: router)
 

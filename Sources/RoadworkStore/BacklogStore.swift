@@ -28,7 +28,8 @@ public struct TrendSeries: Sendable {
 
 extension Store {
     /// The backlog, highest score first: an indexed read of the kept aggregates, whatever the number of reports.
-    public func backlog(limit: Int, scoring: BacklogScoring, now: Date = Date()) throws -> [BacklogEntry] {
+    /// Scored with the organization's settings (read in the same statement) unless `scoring` is given.
+    public func backlog(limit: Int, scoring given: BacklogScoring? = nil, now: Date = Date()) throws -> [BacklogEntry] {
         let prefixed = { (prefix: String, columns: String) in
             columns.split(separator: ",").map { "\(prefix).\($0.trimmingCharacters(in: .whitespaces)) AS \(prefix)_\($0.trimmingCharacters(in: .whitespaces))" }
                 .joined(separator: ", ")
@@ -37,8 +38,10 @@ extension Store {
             """
             SELECT o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at, o.updated_at,
                    o.accounts, o.reps, o.reports, o.demand_log2, o.strategic, o.coverage, o.value_at_stake, o.last_reported_on,
-                   \(prefixed("f", Self.focusColumns)), \(prefixed("c", Self.contentColumns))
+                   \(prefixed("f", Self.focusColumns)), \(prefixed("c", Self.contentColumns)),
+                   g.half_life_days, g.reference_deal_size
             FROM objections o
+            JOIN organizations g ON g.id = o.org_id
             LEFT JOIN focus_items f ON f.id = o.obstacle_id
             LEFT JOIN content_items c ON c.objection_id = o.id AND c.status IN ('todo', 'in_progress', 'in_review')
             WHERE o.org_id = $1 AND o.status = 'open' AND o.rank_key IS NOT NULL
@@ -48,6 +51,7 @@ extension Store {
             [orgID, limit]
         ).rows
         return try rows.enumerated().compactMap { (index, row) -> BacklogEntry? in
+            let scoring = try given ?? BacklogScoring(halfLifeDays: row.decode("half_life_days"), referenceDealSize: row.decode("reference_deal_size"))
             let breakdown = ScoreBreakdown(
                 accounts: try row.decode("accounts"), reps: try row.decode("reps"), reports: try row.decode("reports"),
                 demand: scoring.demand(logSum: try row.decode("demand_log2"), now: now),

@@ -2,8 +2,19 @@ import Foundation
 import PostgresClient
 import RoadworkDomain
 
+/// A bite as the content board shows it.
+public struct ContentCard: Sendable {
+    public let item: ContentItem
+    public let objectionStatement: String
+    public let assigneeName: String?
+}
+
 extension Store {
     static let contentColumns = "id, objection_id, title, format, status, assignee_id, effort, url, published_at, version, created_at, updated_at"
+
+    static func contentColumnsOf(_ alias: String) -> String {
+        contentColumns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
+    }
 
     static func content(from row: some RowDecoding) throws -> ContentItem {
         ContentItem(
@@ -58,6 +69,24 @@ extension Store {
             """,
             [orgID, objectionID, status?.rawValue, assigneeID, publishedOnly, cursor?.0, cursor?.1, limit]
         ).rows.map(Self.content(from:))
+    }
+
+    /// The content board: up to `perColumn` bites of each status, most recently changed first, each with its objection's
+    /// statement and its assignee's name, in one statement whatever the number of cards.
+    public func contentBoard(statuses: [ContentStatus], perColumn: Int) throws -> [ContentCard] {
+        try connection.query(
+            """
+            SELECT \(Self.contentColumnsOf("c")), o.statement AS objection_statement, u.name AS assignee_name
+            FROM unnest($2::text[]) WITH ORDINALITY AS s(status, position)
+            CROSS JOIN LATERAL (SELECT * FROM content_items WHERE org_id = $1 AND status = s.status
+                                ORDER BY updated_at DESC, id DESC LIMIT $3) c
+            JOIN objections o ON o.id = c.objection_id
+            LEFT JOIN users u ON u.id = c.assignee_id
+            ORDER BY s.position, c.updated_at DESC, c.id DESC
+            """,
+            [orgID, statuses.map(\.rawValue), perColumn]
+        ).rows.map { ContentCard(item: try Self.content(from: $0), objectionStatement: try $0.decode("objection_statement"),
+                                 assigneeName: try $0.decode("assignee_name")) }
     }
 
     /// Edits a bite; publishing needs a URL, stamps `published_at`, tells the reporting reps and resets what the backlog counts.

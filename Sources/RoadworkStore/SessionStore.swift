@@ -67,8 +67,15 @@ extension Database {
     }
 
     /// The person behind a session token, or nil if it is unknown, revoked, expired or their account is inactive.
+    /// Inside a `HeldSession` scope the lookup's transaction is kept open for the request's first read.
     public func authenticate(token: String) async throws -> Identity? {
-        try await pool.read { try Self.lookUp(token, on: $0) }
+        if let scope = HeldSession.current, scope.isOpen {
+            guard let (identity, held) = try await pool.hold({ try Self.lookUp(token, on: $0) }) else { return nil }
+            await scope.keep(held, orgID: identity.orgID)
+            return identity
+        }
+        await HeldSession.current?.end()
+        return try await pool.read { try Self.lookUp(token, on: $0) }
     }
 
     /// Looks the session up and runs `body` as its person, in one transaction on one connection: the lookup travels with

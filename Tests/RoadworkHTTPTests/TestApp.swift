@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import PostgresClient
 import RoadworkDomain
@@ -24,8 +25,8 @@ struct TestApp {
     }
 
     /// Runs `body` against the router, then closes the pool.
-    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: buildRouter(config: config, database: database))
+    func test(logger: Logger? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: buildRouter(config: config, database: database), logger: logger)
         try await app.test(.router, body)
         await database.pool.shutdown()
     }

@@ -57,7 +57,7 @@ struct BacklogController {
         let identity = try context.signedIn()
         if request.wantsCSV { return try await CSVExport(database: database).response(.backlog, request: request, identity: identity) }
         let limit = try Page(request).limit
-        let entries = try await database.tenant(identity) { store in try store.backlog(limit: limit, scoring: try store.scoring()) }
+        let entries = try await database.tenant(identity) { store in try store.backlog(limit: limit) }
         return try Response.json(["items": entries.map {
             Entry(objection: $0.objection, score: $0.breakdown.score, rank: $0.rank, breakdown: $0.breakdown, obstacle: $0.obstacle,
                   activeContent: $0.activeContent)
@@ -97,7 +97,7 @@ struct BacklogController {
         }
         let today = Day.today()
         let series = try await database.tenant(identity) { [weeks] store in
-            let top = try store.backlog(limit: 5, scoring: try store.scoring()).map(\.objection.id)
+            let top = try store.backlog(limit: 5).map(\.objection.id)
             return try store.trends(weeks: weeks, today: today, topObjections: top)
         }
         let starts = (0..<weeks).map { today.adding(days: -7 * weeks + 1 + 7 * $0) }

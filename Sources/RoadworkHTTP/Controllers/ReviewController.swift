@@ -91,7 +91,7 @@ struct ReviewSummary {
         guard let review = try store.review(id: id) else { return nil }
         let users = try store.users(after: nil, limit: 1000)
         let titles = try store.focusItems(kind: nil, status: nil, after: nil, limit: 1000)
-        let backlog = review.status == .open ? try store.backlog(limit: 5, scoring: try store.scoring()) : []
+        let backlog = review.status == .open ? try store.backlog(limit: 5) : []
         return ReviewSummary(review: review, snapshot: try store.reviewSnapshot(id: id),
                              names: Dictionary(users.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }),
                              titles: Dictionary(titles.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a }),

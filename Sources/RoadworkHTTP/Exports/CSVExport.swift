@@ -87,7 +87,7 @@ struct CSVExport {
             let limit = Self.backlogLimit
             return (["rank", "objection_id", "statement", "score", "accounts", "reps", "reports", "value_at_stake", "demand", "strategic",
                      "coverage", "last_reported_on", "obstacle", "content", "content_status"], { store, _ in
-                let text = try store.backlog(limit: limit, scoring: try store.scoring()).map { e in
+                let text = try store.backlog(limit: limit).map { e in
                     let b = e.breakdown
                     return CSV.line([String(e.rank), e.objection.id.lowercasedText, e.objection.statement, Self.number(b.score), String(b.accounts),
                                      String(b.reps), String(b.reports), Self.number(b.valueAtStake), Self.number(b.demand), Self.number(b.strategic),

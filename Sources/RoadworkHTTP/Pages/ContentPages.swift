@@ -14,13 +14,14 @@ struct ContentPages {
         router.get("content") { request, _ in
             let identity = try await web.identity(request)
             let values = try await web.read(identity) { store -> [String: Any] in
-                let names = Dictionary(try store.users(after: nil, limit: 500).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-                let columns = try Self.columns.compactMap { status, label -> [String: Any]? in
-                    if identity.role == .rep && status != .published { return nil }
-                    let items = try store.contentItems(objectionID: nil, status: status, assigneeID: nil, publishedOnly: false, after: nil, limit: 100)
-                    return ["key": status.rawValue, "label": label, "count": items.count, "items": try items.map { item -> [String: Any] in
-                        present(["id": item.id.lowercasedText, "title": item.title, "format": item.format.rawValue.replacingOccurrences(of: "_", with: " "),
-                         "objection": try store.objection(id: item.objectionID)?.statement, "owner": item.assigneeID.flatMap { names[$0] },
+                let shown = Self.columns.filter { status, _ in identity.role != .rep || status == .published }
+                let cards = Dictionary(grouping: try store.contentBoard(statuses: shown.map(\.0), perColumn: 100), by: \.item.status)
+                let columns = shown.map { status, label -> [String: Any] in
+                    let items = cards[status] ?? []
+                    return ["key": status.rawValue, "label": label, "count": items.count, "items": items.map { card -> [String: Any] in
+                        let item = card.item
+                        return present(["id": item.id.lowercasedText, "title": item.title, "format": item.format.rawValue.replacingOccurrences(of: "_", with: " "),
+                         "objection": card.objectionStatement, "owner": card.assigneeName,
                          "url": item.url, "canPlan": identity.role.canManagePlanning,
                          "canFeedback": identity.role == .rep && item.status == .published,
                          "statuses": ContentStatus.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),

@@ -18,9 +18,8 @@ struct HomePage {
                 }
             }
             let values = try await web.read(identity) { store -> [String: Any] in
-                let scoring = try store.scoring()
                 let top = try store.topFive()
-                let backlog = try store.backlog(limit: 5, scoring: scoring)
+                let backlog = try store.backlog(limit: 5)
                 let counts = Dictionary(slow.trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })
                 let obstacleIDs = top.obstacles.map(\.id)
                 let newest = try store.newestOpenObjections(obstacleIDs: obstacleIDs, limit: 5)

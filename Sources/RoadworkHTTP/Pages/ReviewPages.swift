@@ -34,7 +34,7 @@ struct ReviewPages {
                                 .map { ["id": $0.id.lowercasedText, "title": $0.title] }]
                         }
                     let covered = Set(open.lineup.obstacles)
-                    let uncovered = try store.backlog(limit: 10, scoring: try store.scoring()).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
+                    let uncovered = try store.backlog(limit: 10).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
                     let signedByMe = open.signoffs.contains { $0.userID == identity.userID && $0.lineupVersion == version }
                     values["review"] = [
                         "version": version, "notes": open.notes, "lists": lists,

@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import NIOCore
+import RoadworkDomain
+@testable import RoadworkHTTP
+import Synchronization
+import Testing
+
+/// Keeps the `request` debug lines the server logs, with their statement and round-trip counts.
+final class RequestLogLines: Sendable {
+    struct Line: Sendable {
+        let path: String
+        let statements: Int
+        let roundTrips: Int
+    }
+
+    let lines = Mutex<[Line]>([])
+
+    var logger: Logger {
+        var logger = Logger(label: "test") { _ in Handler(sink: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    /// The last request to `path`.
+    func last(_ path: String) -> Line? { lines.withLock { $0.last { $0.path == path } } }
+
+    struct Handler: LogHandler {
+        let sink: RequestLogLines
+        var logLevel: Logger.Level = .debug
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            guard "\(event.message)" == "request", let metadata = event.metadata, case .string(let path)? = metadata["path"],
+                  let statements = metadata["statements"].flatMap({ Int("\($0)") }),
+                  let roundTrips = metadata["round_trips"].flatMap({ Int("\($0)") }) else { return }
+            sink.lines.withLock { $0.append(Line(path: path, statements: statements, roundTrips: roundTrips)) }
+        }
+    }
+}
+
+@Suite("Pages and lists send the same statements whatever the number of rows they show")
+struct ReadWorkTests {
+    /// Adds `count` walls, each with an objection under a Top 5 obstacle, a bite, a report against it, a report waiting for
+    /// triage and one more report against the first objection (whose page lists them).
+    func grow(_ client: any TestClientProtocol, marketer: String, rep: String, first: String, from start: Int, count: Int) async throws {
+        for i in start..<(start + count) {
+            let obstacle = try #require(try await client.create("items", token: marketer, ["kind": "obstacle", "title": "Obstacle \(i)"])["id"] as? String)
+            let objection = try #require(try await client.create("objections", token: marketer,
+                                                                  ["statement": "Needs integration number\(i) with system\(i)", "obstacle_id": obstacle])["id"] as? String)
+            _ = try await client.create("content", token: marketer, ["objection_id": objection, "title": "Bite \(i)", "format": "one_pager"])
+            _ = try await client.create("reports", token: rep, ["summary": "Asked about number\(i) again", "account": "Account \(i)", "objection_id": objection])
+            _ = try await client.create("reports", token: rep, ["summary": "Wanted a discount of \(i) percent", "account": "Untriaged \(i)"])
+            _ = try await client.create("reports", token: rep, ["summary": "First wall again, time \(i)", "account": "Again \(i)", "objection_id": first])
+        }
+    }
+
+    @Test func everyPageAndListSendsAsManyStatementsWithTwelveRowsAsWithTwo() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        let log = RequestLogLines()
+        try await app.test(logger: log.logger) { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let rep = try await client.token(org.emails[.rep]!)
+            let head = try await client.token(org.emails[.salesHead]!)
+            let first = try #require(try await client.create("objections", token: marketer, ["statement": "The first wall"])["id"] as? String)
+            let api = ["/api/v1/backlog?limit=50", "/api/v1/focus", "/api/v1/objections", "/api/v1/reports", "/api/v1/content",
+                       "/api/v1/items", "/api/v1/triage/suggestions", "/api/v1/objections/\(first)"]
+            let pages = ["/", "/backlog", "/content", "/triage", "/objections/\(first)", "/review"]
+            func counts() async throws -> [String: RequestLogLines.Line] {
+                var counts: [String: RequestLogLines.Line] = [:]
+                for path in api {
+                    try await client.call(.get, path, token: marketer) { #expect($0.status == .ok, "GET \(path)") }
+                    counts[path] = log.last(path.split(separator: "?").first.map(String.init) ?? path)
+                }
+                // Twice: the home page's first view in a while also computes what it keeps for a minute (trends, new walls).
+                for path in pages + pages {
+                    try await client.execute(uri: path, method: .get, headers: [.cookie: "roadwork_session=\(head)"]) {
+                        #expect($0.status == .ok, "GET \(path)")
+                    }
+                    counts[path] = log.last(path)
+                }
+                return counts
+            }
+            try await grow(client, marketer: marketer, rep: rep, first: first, from: 0, count: 2)
+            let few = try await counts()
+            try await grow(client, marketer: marketer, rep: rep, first: first, from: 2, count: 10)
+            let many = try await counts()
+            for path in api + pages {
+                let before = try #require(few[path], "no request line for \(path)")
+                let after = try #require(many[path], "no request line for \(path)")
+                #expect(before.statements > 0, "\(path) sent no statements")
+                #expect(after.statements == before.statements, "\(path): \(before.statements) statements with 2 walls, \(after.statements) with 12")
+                #expect(after.roundTrips == before.roundTrips, "\(path): \(before.roundTrips) round trips with 2 walls, \(after.roundTrips) with 12")
+            }
+            // A list read takes the session lookup and the read in one transaction on one connection: BEGIN with the lookup,
+            // the read, COMMIT.
+            #expect(many["/api/v1/focus"]?.roundTrips == 3)
+        }
+    }
+}
