@@ -46,9 +46,11 @@ extension Store {
             LEFT JOIN content_items c ON c.objection_id = o.id AND c.status IN ('todo', 'in_progress', 'in_review')
             WHERE o.org_id = $1 AND o.status = 'open' AND o.rank_key IS NOT NULL
             ORDER BY o.rank_key DESC, o.last_reported_on DESC, o.id
-            LIMIT $2
+            LIMIT \(max(0, limit))
             """,
-            [orgID, limit]
+            // The limit is written into the statement (one prepared statement per limit asked for): as a parameter the
+            // planner guesses a tenth of the rows, the cached plan looks dear, and every call was planned again (0.34 ms).
+            [orgID]
         ).rows
         return try rows.enumerated().compactMap { (index, row) -> BacklogEntry? in
             let scoring = try given ?? BacklogScoring(halfLifeDays: row.decode("half_life_days"), referenceDealSize: row.decode("reference_deal_size"))

@@ -191,19 +191,25 @@ extension Store {
             .first.map(Self.report(from:))
     }
 
-    /// Reports newest first.
+    /// Reports newest first. An objection's are those counted to it or, once it was merged away, those filed against it
+    /// (now counted to the merge's target: merges point every source at the final target).
     public func reports(_ filter: ReportFilter, after cursor: (Date, UUID)?, limit: Int) throws -> [FieldReport] {
-        try connection.query(
+        var counted = filter.objectionID
+        var filedAgainst: UUID?
+        if let id = filter.objectionID, let target = try objection(id: id)?.mergedIntoID {
+            (counted, filedAgainst) = (target, id)
+        }
+        return try connection.query(
             """
             SELECT \(Self.reportColumns) FROM field_reports
             WHERE org_id = $1 AND ($2::uuid IS NULL OR reporter_id = $2)
               AND ($3::boolean IS NULL OR (objection_id IS NOT NULL) = $3)
-              AND ($4::uuid IS NULL OR counted_objection_id = $4 OR objection_id = $4)
+              AND ($4::uuid IS NULL OR counted_objection_id = $4) AND ($9::uuid IS NULL OR objection_id = $9)
               AND ($5::text IS NULL OR account_key = lower(btrim($5)))
               AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
             ORDER BY created_at DESC, id DESC LIMIT $8
             """,
-            [orgID, filter.reporterID, filter.triaged, filter.objectionID, filter.account, cursor?.0, cursor?.1, limit]
+            [orgID, filter.reporterID, filter.triaged, counted, filter.account, cursor?.0, cursor?.1, limit, filedAgainst]
         ).rows.map(Self.report(from:))
     }
 

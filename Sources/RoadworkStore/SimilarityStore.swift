@@ -40,9 +40,9 @@ extension Store {
         let rows = try connection.query(
             """
             WITH newest AS (
-                SELECT array_agg(id ORDER BY created_at DESC, id) AS ids, array_agg(statement ORDER BY created_at DESC, id) AS texts
+                SELECT array_agg(id ORDER BY created_at DESC, id DESC) AS ids, array_agg(statement ORDER BY created_at DESC, id DESC) AS texts
                 FROM (SELECT id, statement, created_at FROM objections WHERE org_id = $1 AND status = 'open'
-                      ORDER BY created_at DESC, id LIMIT $2) n),
+                      ORDER BY created_at DESC, id DESC LIMIT $2) n),
             pairs AS (
                 SELECT DISTINCT ON (least(n.ids[m.query_no], m.id), greatest(n.ids[m.query_no], m.id))
                        n.ids[m.query_no] AS a, m.id AS b, m.similarity

@@ -42,18 +42,18 @@ def http(method, path, body=None, token=None):
         return response.status, (json.loads(text) if text and response.headers.get_content_type() == "application/json" else None)
 
 
-def start_server():
+def start_server(port=PORT, level="warning", log=ROOT / ".roadwork/bench-server.log"):
     started = time.monotonic()
     # Webhooks go to the bench's own receiver on this host, so private targets are allowed.
-    process = subprocess.Popen([BIN, "serve", "--port", str(PORT), "--log-level", "warning"],
+    process = subprocess.Popen([BIN, "serve", "--port", str(port), "--log-level", level],
                                env={**os.environ, "ROADWORK_DATABASE_URL": APP_URL, "ROADWORK_WEBHOOK_ALLOW_PRIVATE": "true"},
-                               stdout=subprocess.DEVNULL, stderr=open(ROOT / ".roadwork/bench-server.log", "a"))
+                               stdout=subprocess.DEVNULL, stderr=open(log, "a"))
     servers.append(process)
     while True:
         if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode} (is port {PORT} taken?)")
+            raise SystemExit(f"the server exited with {process.returncode} (is port {port} taken?)")
         try:
-            if http("GET", "/readyz")[0] == 200:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz").status == 200:
                 return process, time.monotonic() - started
         except Exception:
             time.sleep(0.005)
@@ -229,6 +229,109 @@ def csv_import(loaded, org, rows=1_000_000):
         f"{imported:,} imported ({size / 2**20:.0f} MB) in {seconds:.1f} s = {rate:,.0f} rows/s; peak RSS {usage.ru_maxrss / 1024:.0f} MB; "
         f"{mismatched} of 200 objections differ from a recomputation",
         "≥ 20,000 rows/s, bounded memory, 0 differ", rate >= 20_000 and mismatched == "0" and usage.ru_maxrss / 1024 < 200)
+
+
+# The read scenarios: (name, path, who, how). `who` signs in; `how` is "bearer" (the API) or "cookie" (a page).
+READS = [
+    ("backlog, limit 20", "/api/v1/backlog?limit=20", "rep1", "bearer"),
+    ("backlog, limit 200", "/api/v1/backlog?limit=200", "rep1", "bearer"),
+    ("focus (Top 5)", "/api/v1/focus", "rep1", "bearer"),
+    ("objections list", "/api/v1/objections", "rep1", "bearer"),
+    ("reports list", "/api/v1/reports", "sales.head", "bearer"),
+    ("an objection's page", "/objections/{objection}", "sales.head", "cookie"),
+    ("home page for a head", "/", "sales.head", "cookie"),
+    ("triage inbox page", "/triage", "marketer1", "cookie"),
+    ("content board page", "/content", "marketer1", "cookie"),
+]
+
+
+def read_request(base, path, credential, how):
+    headers = {"Authorization": f"Bearer {credential}"} if how == "bearer" else {"Cookie": f"roadwork_session={credential}"}
+    with urllib.request.urlopen(urllib.request.Request(base + path, headers={**headers, "Accept": "text/html,application/json"})) as response:
+        response.read()
+        return response.status
+
+
+def record_twins(credentials, objection):
+    """The pgbench twin of each read scenario, made from what the server itself sends: a second server at trace level
+    logs each request's round trips (statements and parameters); each is replayed as a pgbench script with the same
+    grouping into round trips (pipelines), the parameters as -D variables. Returns {name: (script path, variables)}."""
+    port, log = PORT + 2, Path(os.environ.get("TMPDIR", "/tmp")) / "roadwork-bench-trace.log"
+    log.write_text("")
+    tracer, _ = start_server(port, "trace", log)
+    twins = {}
+    try:
+        for name, path, who, how in READS:
+            path = path.format(objection=objection)
+            for _ in range(2):  # the second request: the home page's first view also computes what it keeps for a minute
+                read_request(f"http://127.0.0.1:{port}", path, credentials[(who, how)], how)
+            time.sleep(0.2)
+            traces = [json.loads(line) for line in log.read_text().splitlines() if '"msg":"sql"' in line]
+            trips = json.loads(traces[-1]["round_trips"])
+            lines, variables = [f"-- {name}: GET {path}, as the server sent it (deploy/bench.d/bench.py writes this)"], {}
+            for trip in trips:
+                if trip["pipelined"]:
+                    lines.append("\\startpipeline")
+                for statement in trip["statements"]:
+                    sql = re.sub(r"--[^\n']*", "", statement["sql"])
+                    def parameter(match):
+                        value = statement["values"][int(match.group(1)) - 1]
+                        if value is None:
+                            return "NULL"
+                        key = f"v{len(variables)}"
+                        variables[key] = value
+                        return f":{key}"
+                    sql = re.sub(r"\$(\d+)", parameter, sql)
+                    if re.search(r"(?<!:):(?!:)(?!v\d)\w", sql):
+                        raise SystemExit(f"{name}: a statement has a ':word' pgbench would take for a variable: {sql[:200]}")
+                    lines.append(" ".join(sql.split()) + ";")
+                if trip["pipelined"]:
+                    lines.append("\\endpipeline")
+            script = Path(os.environ.get("TMPDIR", "/tmp")) / f"roadwork-twin-{len(twins)}.pgbench"
+            script.write_text("\n".join(lines) + "\n")
+            twins[name] = (script, variables, len(trips), sum(len(t["statements"]) for t in trips))
+    finally:
+        tracer.terminate(); tracer.wait()
+    return twins
+
+
+def pgbench_script(script, variables, clients):
+    arguments = [a for key, value in variables.items() for a in ("-D", f"{key}={value}")]
+    result = sh(["pgbench", "-n", "-M", "prepared", "-h", PG["host"], "-p", str(PG["port"]), "-U", "roadwork_app", "-c", str(clients), "-j", "2",
+                 "-T", DURATION.rstrip("s"), *arguments, "-f", str(script), PG["db"]], check=False)
+    found = re.search(r"tps = ([\d.]+)", result.stdout)
+    if result.returncode != 0 or not found:
+        raise SystemExit(f"pgbench failed on {script}: {result.stderr[-2000:]}")
+    return float(found.group(1))
+
+
+def read_scenarios(loaded, latency_bar=None):
+    """Each read against its pgbench twin: req/s with 32 connections (pool of 4) over pgbench's tps with 4 clients (the
+    pool's size); with `latency_bar`, p50/p99 with 8 connections as well."""
+    credentials = {}
+    for _, _, who, how in READS:
+        credentials[(who, how)] = token(f"{who}@bench.example")
+    objection = http("GET", "/api/v1/backlog?limit=1", token=credentials[("rep1", "bearer")])[1]["items"][0]["objection"]["id"]
+    twins = record_twins(credentials, objection)
+    ratios = {}
+    for name, path, who, how in READS:
+        path = path.format(objection=objection)
+        auth = {"BENCH_TOKEN": credentials[(who, how)]} if how == "bearer" else {"BENCH_COOKIE": f"roadwork_session={credentials[(who, how)]}"}
+        read_request(BASE, path, credentials[(who, how)], how)
+        stats, _ = wrk("get.lua", path, 32, env=auth)
+        script, variables, trips, statements = twins[name]
+        tps = pgbench_script(script, variables, 4)
+        ratio = ratios[name] = stats["rps"] / tps
+        result = (f"{stats['rps']:.0f} req/s vs pgbench {tps:.0f} tps → {ratio:.0%} ({statements} statements in {trips} round trips); "
+                  f"{stats['errors']} errors")
+        bar, ok = "≥ 50% of its pgbench twin", ratio >= 0.5 and stats["errors"] == 0
+        if latency_bar:
+            slow, _ = wrk("get.lua", path, 8, env=auth)
+            result += f"; 8 conns p50 {slow['p50_ms']:.1f} / p99 {slow['p99_ms']:.1f} ms"
+            bar += f", p99 ≤ {latency_bar} ms"
+            ok = ok and slow["p99_ms"] <= latency_bar and slow["errors"] == 0
+        row(f"{name} at {loaded:,} reports", "req/s (32 conns) vs pgbench twin (4 clients)", result, bar, ok)
+    return ratios
 
 
 def similarity_eval():
