@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Our own modules are optimized across module boundaries in release builds: generic row decoding and JSON writing are
+// then specialized where they are called instead of going through runtime metadata on every column and key.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "roadwork",
     platforms: [.macOS(.v15)],
@@ -37,7 +41,7 @@ let package = Package(
         // Sends mail through an SMTP server (TLS, STARTTLS, AUTH) with libcurl.
         .target(name: "SMTPClient", dependencies: ["CLibCurl"]),
         // Gregorian day arithmetic shared by the client's timestamps and the domain's days.
-        .target(name: "CivilCalendar"),
+        .target(name: "CivilCalendar", swiftSettings: optimized),
         // A small PostgreSQL client on libpq: connections, a bounded pool, typed rows, typed errors.
         .target(
             name: "PostgresClient",
@@ -46,7 +50,8 @@ let package = Package(
                 "CivilCalendar",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: optimized
         ),
         // The forward-only SQL migrations, embedded in the binary.
         .target(
@@ -56,7 +61,7 @@ let package = Package(
             resources: [.embedInCode("migrations")]
         ),
         // The product's rules in pure Swift: roles, validation, lineup rules, scoring. No I/O.
-        .target(name: "RoadworkDomain", dependencies: ["CivilCalendar"]),
+        .target(name: "RoadworkDomain", dependencies: ["CivilCalendar"], swiftSettings: optimized),
         // Raw SQL per aggregate, tenant-scoped transactions, migrations runner.
         .target(
             name: "RoadworkStore",
@@ -67,7 +72,8 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: optimized
         ),
         // One function per change (file, triage, edit, sign, …), called by both the API and the pages: checks the input
         // with the domain's rules and writes it through the store, whose transaction also records audit and domain events.
@@ -77,7 +83,8 @@ let package = Package(
                 "RoadworkStore",
                 "RoadworkDomain",
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: optimized
         ),
         // The HTTP app: API v1, the web pages (Mustache), middleware, health, metrics, the OpenAPI document, and the
         // background services (teaching the search, delivering webhooks).
@@ -99,7 +106,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.embedInCode("Resources")]
+            resources: [.embedInCode("Resources")],
+            swiftSettings: optimized
         ),
         // The `roadwork` executable: serve, migrate, org, user.
         .executableTarget(

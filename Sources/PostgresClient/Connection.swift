@@ -116,12 +116,23 @@ public final class Connection: @unchecked Sendable {
         _ = try check(PQexec(handle, script))
     }
 
-    /// Opens a transaction with these `set_config` settings when the first statement is sent, in the same round trip.
-    public func beginLazily(settings: [(name: String, value: String)]) {
+    /// Opens a transaction with these `set_config` settings when the first statement is sent, in the same round trip;
+    /// `check`, a statement sent last in that preamble, leaves its rows in `checkResult` for the caller to inspect.
+    public func beginLazily(settings: [(name: String, value: String)], check: (sql: String, parameters: [any PostgresEncodable])? = nil) {
         pending = [Command(sql: "BEGIN", values: [])]
             + settings.map { Command(sql: "SELECT set_config($1, $2, true)", values: [$0.name, $0.value]) }
+        checkIndex = nil
+        checkResult = nil
+        if let check {
+            checkIndex = pending.count
+            pending.append(Command(sql: check.sql, values: check.parameters.map(\.postgresText)))
+        }
         preamble = pending.count
     }
+
+    /// The rows of the preamble's `check` statement once the preamble went out (nil before, or without one).
+    public private(set) var checkResult: QueryResult?
+    private var checkIndex: Int?
 
     /// Commits, sending what is still pending with the COMMIT; a lazily opened transaction that sent nothing is just forgotten.
     public func commit() throws {
@@ -200,6 +211,7 @@ public final class Connection: @unchecked Sendable {
         for (index, name) in preparing {
             if case .success = outcomes[index] { prepared[all[index].sql] = name }
         }
+        if opensTransaction, let checkIndex, case .success(let result) = outcomes[checkIndex] { checkResult = result }
         for (index, outcome) in outcomes.enumerated() {
             do {
                 _ = try outcome.get()

@@ -69,14 +69,15 @@ public final class ConnectionPool: Sendable {
     /// Runs `body` in a transaction with these `set_config` settings; BEGIN travels with the body's first statement.
     /// A connection that turns out dead before anything ran is replaced and the body run again, so the first request after
     /// a database restart succeeds.
-    public func transaction<T: Sendable>(settings: [(name: String, value: String)] = [],
+    /// `check` goes out last in the preamble (see `Connection.beginLazily`).
+    public func transaction<T: Sendable>(settings: [(name: String, value: String)] = [], check: (sql: String, parameters: [String])? = nil,
                                          _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         // A deadlock or serialization failure rolled everything back, so the whole transaction runs again (twice at most,
         // after a short random pause): two transactions that locked the same rows in different orders both get through.
         var attempt = 0
         while true {
             do {
-                return try await transactionOnce(settings: settings, body)
+                return try await transactionOnce(settings: settings, check: check, body)
             } catch let error as PostgresError where attempt < 2 && [.deadlockDetected, .serializationFailure].contains(error.sqlState) {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 2...20) * attempt))
@@ -84,10 +85,10 @@ public final class ConnectionPool: Sendable {
         }
     }
 
-    private func transactionOnce<T: Sendable>(settings: [(name: String, value: String)],
+    private func transactionOnce<T: Sendable>(settings: [(name: String, value: String)], check: (sql: String, parameters: [String])?,
                                               _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await retryingBrokenConnections { connection in
-            connection.beginLazily(settings: settings)
+            connection.beginLazily(settings: settings, check: check.map { ($0.sql, $0.parameters) })
             do {
                 return .done(try Self.completing(connection, body))
             } catch let failure as BrokenBeforeBegin {
@@ -107,70 +108,6 @@ public final class ConnectionPool: Sendable {
             if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
             throw error
         }
-    }
-
-    /// Opens a transaction with these settings, runs `body` in it and, when it returns a value, keeps the transaction
-    /// open on its connection for one more body later in the same unit of work (`finish`), so a request's session lookup
-    /// and its read share one connection and one transaction. When `body` returns nil the transaction is committed and
-    /// nothing is kept. The caller must `finish` or `end` what it holds.
-    public func hold<T: Sendable>(settings: [(name: String, value: String)] = [],
-                                  _ body: @escaping @Sendable (Connection) throws -> T?) async throws -> (value: T, held: HeldTransaction)? {
-        var attempts = 0
-        while true {
-            attempts += 1
-            let connection = try await acquire()
-            let outcome: Attempt<T?>
-            do {
-                outcome = try await threads.runIfActive {
-                    connection.beginLazily(settings: settings)
-                    do {
-                        let value = try body(connection)
-                        if value == nil { try connection.commit() }
-                        return .done(value)
-                    } catch let failure as BrokenBeforeBegin {
-                        return .retry(failure.error)
-                    } catch {
-                        connection.discardPending()
-                        if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
-                        throw error
-                    }
-                }
-            } catch {
-                release(connection)
-                throw error
-            }
-            switch outcome {
-            case .done(let value?):
-                return (value, HeldTransaction(connection))
-            case .done(nil):
-                release(connection)
-                return nil
-            case .retry(let error):
-                release(connection)
-                logger.warning("discarded a broken database connection", metadata: ["error": "\(error)"])
-                if attempts > size { throw error }
-            }
-        }
-    }
-
-    /// Runs `body` in a held transaction, commits, and gives the connection back; a transaction is finished once.
-    public func finish<T: Sendable>(_ held: HeldTransaction, _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        guard let connection = held.take() else { throw PostgresError.connection("this held transaction was already finished") }
-        defer { release(connection) }
-        return try await threads.runIfActive {
-            do {
-                return try Self.completing(connection, body)
-            } catch let failure as BrokenBeforeBegin {
-                throw failure.error
-            }
-        }
-    }
-
-    /// Commits a held transaction nobody finished (the session lookup may have written) and gives the connection back.
-    public func end(_ held: HeldTransaction) async {
-        guard let connection = held.take() else { return }
-        _ = try? await threads.runIfActive { try connection.commit() }
-        release(connection)
     }
 
     /// Runs one read-only statement outside a transaction (one round trip); a connection found dead is replaced
@@ -298,14 +235,4 @@ public final class ConnectionPool: Sendable {
         }
         waiter?.continuation.resume(returning: .open)
     }
-}
-
-/// A transaction left open on a connection kept from the pool between two calls of one unit of work; taken once.
-public final class HeldTransaction: Sendable {
-    private let connection: Mutex<Connection?>
-
-    init(_ connection: Connection) { self.connection = Mutex(connection) }
-
-    /// The connection, the first time only.
-    func take() -> Connection? { connection.withLock { taken in defer { taken = nil }; return taken } }
 }

@@ -11,6 +11,12 @@ public struct BacklogScoring: Sendable, Equatable {
     /// Reference deal size V.
     public let referenceDealSize: Double
 
+    /// The time scores are shown for: the start of the current minute. Demand decays continuously, so scores taken at
+    /// the exact instant would differ on every read and a list could never be revalidated (ETag) by a reload.
+    public static func currentMinute(_ now: Date = Date()) -> Date {
+        Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 60).rounded(.down) * 60)
+    }
+
     public init(halfLifeDays: Double, referenceDealSize: Double) {
         self.halfLifeDays = halfLifeDays
         self.referenceDealSize = referenceDealSize

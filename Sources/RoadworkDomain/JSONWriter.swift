@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Writes any Encodable value straight into JSON bytes with the API's conventions: snake_case keys, RFC 3339 UTC times,
 /// unescaped slashes. Foundation's JSONEncoder first builds a tree of boxed values and a coding path per key, which
@@ -103,30 +104,20 @@ final class StreamingJSONEncoder: Encoder {
         open[level].hasElement = true
     }
 
-    /// `"snake_key":` for a Swift property name: camelCase humps become underscores as `snakeCase` does, written in place.
+    /// `"snake_key":` for a Swift property name: camelCase humps become underscores as `snakeCase` does.
     func writeKey(_ name: String) {
-        let utf8 = name.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 && ($0 == UInt8(ascii: "_") || isalnum(Int32($0)) != 0) }) else {
-            writeString(JSONWriter.snakeCase(name))
-            bytes.append(UInt8(ascii: ":"))
-            return
+        // Property names are few and repeat in every row: each is converted once, then copied in one go.
+        let key = Self.snakeKeys.withLock { keys in
+            if let key = keys[name] { return key }
+            let key = Array("\"\(JSONWriter.snakeCase(name))\":".utf8)
+            if keys.count < 4096 { keys[name] = key }
+            return key
         }
-        bytes.append(UInt8(ascii: "\""))
-        var previousWasUpper = false
-        var first = true
-        for byte in utf8 {
-            let upper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
-            if upper {
-                if !first && !previousWasUpper { bytes.append(UInt8(ascii: "_")) }
-                bytes.append(byte + 32)
-            } else {
-                bytes.append(byte)
-            }
-            previousWasUpper = upper
-            first = false
-        }
-        bytes.append(contentsOf: "\":".utf8)
+        bytes.append(contentsOf: key)
     }
+
+    /// Each property name as written: quoted, snake_case, with its colon.
+    private static let snakeKeys = Mutex<[String: [UInt8]]>([:])
 
     func writeNull() { bytes.append(contentsOf: "null".utf8) }
 

@@ -38,7 +38,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: DatabaseWorkMiddleware(pool: database.pool))
+    router.add(middleware: DatabaseWorkMiddleware(database: database))
 
     HealthController(database: database).addRoutes(to: router)
 
@@ -69,8 +69,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     MailController(database: database, actions: actions).addRoutes(to: signedIn, public: api)
 
     let web = Web(database: database, actions: actions, config: config)
-    router.get("static/app.css") { _, _ in Static.response(PackageResources.app_css, type: "text/css; charset=utf-8") }
-    router.get("static/app.js") { _, _ in Static.response(PackageResources.app_js, type: "text/javascript; charset=utf-8") }
+    StaticAssets.addRoutes(to: router)
     SignInPages(web: web).addRoutes(to: router)
     HomePage(web: web).addRoutes(to: router)
     ReportPages(web: web).addRoutes(to: router)
@@ -87,13 +86,6 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     MailPages(web: web).addRoutes(to: router)
     ImportPages(web: web).addRoutes(to: router)
     return router
-}
-
-/// Embedded CSS and JS, cached for an hour.
-enum Static {
-    static func response(_ bytes: [UInt8], type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=3600"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
 }
 
 /// Closes the pool after the server has drained its in-flight requests (services stop in reverse order).

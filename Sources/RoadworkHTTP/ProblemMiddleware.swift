@@ -13,7 +13,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         let escaped = problem.detail.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(problem.status.code) · Roadwork</title><link rel="stylesheet" href="/static/app.css"></head>
+            <title>\(problem.status.code) · Roadwork</title><link rel="stylesheet" href="\(StaticAssets.css.path)"></head>
             <body><main><div class="card"><h1>\(problem.status.reasonPhrase)</h1><p>\(escaped)</p><p><a href="/">Back to Roadwork</a></p></div></main></body></html>
             """
         return Response(status: problem.status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -83,9 +83,11 @@ extension Request {
 
 extension Response {
     /// A JSON response with the object's ETag.
+    static let jsonType = "application/json; charset=utf-8"
+
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, version: Int? = nil, headers extra: HTTPFields = [:]) throws -> Response {
         var headers = extra
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = jsonType
         if let version { headers[.eTag] = "\"\(version)\"" }
         let data = try JSONWriter.encode(value)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

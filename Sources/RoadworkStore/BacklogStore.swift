@@ -27,18 +27,20 @@ public struct TrendSeries: Sendable {
 }
 
 extension Store {
+    /// The obstacle's and the active bite's columns as `f_…` and `c_…`, made once.
+    static let backlogJoinedColumns = [("f", focusColumns), ("c", contentColumns)].map { prefix, columns in
+        columns.split(separator: ",").map { "\(prefix).\($0.trimmingCharacters(in: .whitespaces)) AS \(prefix)_\($0.trimmingCharacters(in: .whitespaces))" }
+            .joined(separator: ", ")
+    }.joined(separator: ", ")
+
     /// The backlog, highest score first: an indexed read of the kept aggregates, whatever the number of reports.
     /// Scored with the organization's settings (read in the same statement) unless `scoring` is given.
-    public func backlog(limit: Int, scoring given: BacklogScoring? = nil, now: Date = Date()) throws -> [BacklogEntry] {
-        let prefixed = { (prefix: String, columns: String) in
-            columns.split(separator: ",").map { "\(prefix).\($0.trimmingCharacters(in: .whitespaces)) AS \(prefix)_\($0.trimmingCharacters(in: .whitespaces))" }
-                .joined(separator: ", ")
-        }
+    public func backlog(limit: Int, scoring given: BacklogScoring? = nil, now: Date = BacklogScoring.currentMinute()) throws -> [BacklogEntry] {
         let rows = try connection.query(
             """
             SELECT o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at, o.updated_at,
                    o.accounts, o.reps, o.reports, o.demand_log2, o.strategic, o.coverage, o.value_at_stake, o.last_reported_on,
-                   \(prefixed("f", Self.focusColumns)), \(prefixed("c", Self.contentColumns)),
+                   \(Self.backlogJoinedColumns),
                    g.half_life_days, g.reference_deal_size
             FROM objections o
             JOIN organizations g ON g.id = o.org_id

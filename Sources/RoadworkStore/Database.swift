@@ -7,6 +7,8 @@ import Synchronization
 public struct Database: Sendable {
     public let pool: ConnectionPool
     public let passwords: PasswordHasher
+    /// Who recently used which session token, taken on trust and checked again in the request's own transaction.
+    let sessions = SessionCache()
 
     public init(pool: ConnectionPool, passwords: PasswordHasher = PasswordHasher()) {
         self.pool = pool
@@ -15,16 +17,22 @@ public struct Database: Sendable {
 
     /// Runs `body` in one transaction that sees only `orgID`'s rows (row-level security does the rest).
     public func tenant<T: Sendable>(_ orgID: UUID, actor: UUID? = nil, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        // A request's session lookup left its transaction open for this, its first read: one connection, one transaction.
-        if let scope = HeldSession.current {
-            if let held = scope.take(orgID: orgID) {
-                return try await pool.finish(held) { connection in try body(Store(connection: connection, orgID: orgID, actorID: actor)) }
-            }
-            await scope.end()
-        }
+        // A session taken on trust from the cache is looked up again in this transaction's first round trip (see SessionCheck).
+        let expected = SessionCheck.current?.unverified(orgID: orgID)
+        let sessions = self.sessions
         // The scope travels with the transaction's first statement: one round trip opens, scopes and runs it.
-        return try await pool.transaction(settings: [("roadwork.org_id", orgID.lowercasedText)]) { connection in
-            try body(Store(connection: connection, orgID: orgID, actorID: actor))
+        return try await pool.transaction(settings: [("roadwork.org_id", orgID.lowercasedText)],
+                                          check: expected.map { (Self.lookUpSQL, [$0.token]) }) { connection in
+            let value = try body(Store(connection: connection, orgID: orgID, actorID: actor))
+            if let expected, let rows = connection.checkResult {
+                let current = try rows.first.flatMap(Self.identity(from:))
+                guard current == expected.identity else {
+                    sessions.forget(expected.token)
+                    throw SessionCheck.Changed()
+                }
+                expected.check.verified()
+            }
+            return value
         }
     }
 
@@ -35,65 +43,12 @@ public struct Database: Sendable {
 
     /// Runs `body` in a transaction with no organization set: only the sign-in functions answer there.
     public func unscoped<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        await HeldSession.current?.end()
-        return try await pool.transaction(body)
+        try await pool.transaction(body)
     }
 
     /// True when the database answers a trivial query.
     public func isReachable() async -> Bool {
         (try? await pool.transaction { try $0.query("SELECT 1").count == 1 }) ?? false
-    }
-}
-
-/// Lets a request's session lookup keep its transaction open for the request's first `tenant` read in the same
-/// organization, so a page or list takes one connection from the pool once, and the lookup and the read share one
-/// transaction. Set it around a read-only request (GET, HEAD) as `HeldSession.$current` and `end()` it afterwards: a
-/// lookup nobody read after is committed then. Any other use of the database in the meantime ends it first, so a request
-/// never waits for a second connection while holding one.
-public final class HeldSession: Sendable {
-    @TaskLocal public static var current: HeldSession?
-
-    private enum State {
-        case open
-        case holding(orgID: UUID, held: HeldTransaction)
-        case done
-    }
-
-    private let state = Mutex(State.open)
-    private let pool: ConnectionPool
-
-    public init(pool: ConnectionPool) { self.pool = pool }
-
-    /// True until a lookup was kept or the scope ended.
-    var isOpen: Bool { state.withLock { if case .open = $0 { true } else { false } } }
-
-    /// Keeps a lookup's transaction; ends it at once if the scope is no longer open.
-    func keep(_ held: HeldTransaction, orgID: UUID) async {
-        let kept = state.withLock { state -> Bool in
-            guard case .open = state else { return false }
-            state = .holding(orgID: orgID, held: held)
-            return true
-        }
-        if !kept { await pool.end(held) }
-    }
-
-    /// The kept transaction, once, if it is scoped to `orgID`.
-    func take(orgID: UUID) -> HeldTransaction? {
-        state.withLock { state in
-            guard case .holding(let heldOrg, let held) = state, heldOrg == orgID else { return nil }
-            state = .done
-            return held
-        }
-    }
-
-    /// Commits and gives back a transaction nobody took; after this the scope keeps nothing.
-    public func end() async {
-        let held = state.withLock { state -> HeldTransaction? in
-            defer { state = .done }
-            if case .holding(_, let held) = state { return held }
-            return nil
-        }
-        if let held { await pool.end(held) }
     }
 }
 

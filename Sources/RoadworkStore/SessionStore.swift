@@ -67,15 +67,29 @@ extension Database {
     }
 
     /// The person behind a session token, or nil if it is unknown, revoked, expired or their account is inactive.
-    /// Inside a `HeldSession` scope the lookup's transaction is kept open for the request's first read.
+    /// Inside a `SessionCheck` scope a token seen recently is answered from memory without a round trip, and looked up
+    /// again in the request's first transaction (`tenant`) or by `verify(_:)` afterwards.
     public func authenticate(token: String) async throws -> Identity? {
-        if let scope = HeldSession.current, scope.isOpen {
-            guard let (identity, held) = try await pool.hold({ try Self.lookUp(token, on: $0) }) else { return nil }
-            await scope.keep(held, orgID: identity.orgID)
+        if let check = SessionCheck.current, let identity = sessions.identity(for: token) {
+            check.expect(token: token, identity: identity)
             return identity
         }
-        await HeldSession.current?.end()
-        return try await pool.read { try Self.lookUp(token, on: $0) }
+        let identity = try await pool.read { try Self.lookUp(token, on: $0) }
+        if let identity { sessions.remember(token, identity) } else { sessions.forget(token) }
+        return identity
+    }
+
+    /// Looks up again a session a request took on trust and nothing checked since: false when it changed (the request must
+    /// run again with a fresh lookup).
+    public func verify(_ check: SessionCheck) async throws -> Bool {
+        guard let expected = check.unverified(orgID: nil) else { return true }
+        let current = try await pool.read { try Self.lookUp(expected.token, on: $0) }
+        guard current == expected.identity else {
+            sessions.forget(expected.token)
+            return false
+        }
+        check.verified()
+        return true
     }
 
     /// Looks the session up and runs `body` as its person, in one transaction on one connection: the lookup travels with
@@ -90,8 +104,10 @@ extension Database {
 
     /// The person behind a token; inside a transaction the lookup also scopes it to their organization.
     static func lookUp(_ token: String, on connection: Connection) throws -> Identity? {
-        try connection.query("SELECT * FROM roadwork_authenticate($1)", [token]).first.flatMap(Self.identity(from:))
+        try connection.query(lookUpSQL, [token]).first.flatMap(Self.identity(from:))
     }
+
+    static let lookUpSQL = "SELECT * FROM roadwork_authenticate($1)"
 
     static func identity(from row: Row) throws -> Identity? {
         guard let role = Role(rawValue: try row.decode("role")) else { return nil }

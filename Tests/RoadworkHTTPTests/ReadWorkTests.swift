@@ -99,9 +99,63 @@ struct ReadWorkTests {
                 #expect(after.statements == before.statements, "\(path): \(before.statements) statements with 2 walls, \(after.statements) with 12")
                 #expect(after.roundTrips == before.roundTrips, "\(path): \(before.roundTrips) round trips with 2 walls, \(after.roundTrips) with 12")
             }
-            // A list read takes the session lookup and the read in one transaction on one connection: BEGIN with the lookup,
-            // the read, COMMIT.
-            #expect(many["/api/v1/focus"]?.roundTrips == 3)
+            // A read takes its session on trust and looks it up again in its own first round trip: BEGIN, the scope, the
+            // lookup and the read together, then COMMIT.
+            #expect(many["/api/v1/focus"]?.roundTrips == 2)
+            #expect(many["/api/v1/focus"]?.statements == 5)
+        }
+    }
+
+    @Test func theBacklogTopFiveAndHomePageAnswer304WhileUnchangedAnd200OnceChanged() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let rep = try await client.token(org.emails[.rep]!)
+            let objection = try #require(try await client.create("objections", token: marketer, ["statement": "No audit log export"])["id"] as? String)
+            _ = try await client.create("reports", token: rep, ["summary": "Wants audit logs", "account": "Acme", "objection_id": objection])
+            let cookie = "roadwork_session=\(marketer)"
+            for path in ["/api/v1/backlog", "/api/v1/focus", "/"] {
+                let headers: HTTPFields = path == "/" ? [.cookie: cookie] : [.authorization: "Bearer \(marketer)"]
+                let tag = try await client.execute(uri: path, method: .get, headers: headers) { response -> String in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.cacheControl] == "private, no-cache")
+                    return try #require(response.headers[.eTag], "no ETag on \(path)")
+                }
+                var revalidating = headers
+                revalidating[.ifNoneMatch] = tag
+                try await client.execute(uri: path, method: .get, headers: revalidating) { response in
+                    #expect(response.status == .notModified, "\(path) answered \(response.status) to its own ETag")
+                    #expect(response.body.readableBytes == 0)
+                }
+                revalidating[.ifNoneMatch] = "W/\"something-else\""
+                try await client.execute(uri: path, method: .get, headers: revalidating) { #expect($0.status == .ok) }
+            }
+            // A change to what the backlog shows gives it a new ETag.
+            let before = try await client.execute(uri: "/api/v1/backlog", method: .get, headers: [.authorization: "Bearer \(marketer)"]) { $0.headers[.eTag] }
+            _ = try await client.create("reports", token: rep, ["summary": "Audit logs again", "account": "Globex", "objection_id": objection])
+            try await client.execute(uri: "/api/v1/backlog", method: .get,
+                                     headers: [.authorization: "Bearer \(marketer)", .ifNoneMatch: try #require(before)]) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] != before)
+            }
+        }
+    }
+
+    @Test func pagesLinkTheirStylesheetAndScriptByAHashOfTheirBytesCachedForAYear() async throws {
+        let app = try TestApp()
+        try await app.test { client in
+            let html = try await client.execute(uri: "/signin", method: .get) { String(buffer: $0.body) }
+            for (pattern, type) in [(#"href="(/static/app\.[0-9a-f]{12}\.css)""#, "text/css"), (#"src="(/static/app\.[0-9a-f]{12}\.js)""#, "text/javascript")] {
+                let match = try #require(html.firstMatch(of: try Regex(pattern)), "no hashed \(type) link in the page")
+                let path = try #require(match.output[1].substring.map(String.init))
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.cacheControl] == "public, max-age=31536000, immutable")
+                    #expect(response.headers[.contentType]?.hasPrefix(type) == true)
+                    #expect(response.body.readableBytes > 100)
+                }
+            }
         }
     }
 }

@@ -114,7 +114,7 @@ def file_reports(loaded, org, reporter, rep, objections):
     ratio = stats["rps"] / tps
     row(f"file a report at {loaded:,} reports (32 conns)", "req/s, p50/p99 vs pgbench tps of the same SQL",
         f"{stats['rps']:.0f} req/s, p50 {stats['p50_ms']:.1f} / p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors; pgbench {tps:.0f} tps → {ratio:.0%}",
-        "≥ 60% of pgbench, p99 ≤ 25 ms, 0 errors", ratio >= 0.6 and stats["p99_ms"] <= 25 and stats["errors"] == 0)
+        "≥ 75% of pgbench, p99 ≤ 25 ms, 0 errors", ratio >= 0.75 and stats["p99_ms"] <= 25 and stats["errors"] == 0)
     return stats
 
 
@@ -386,7 +386,8 @@ def main():
         "0 duplicates, ≥ 300 pulls/s", duplicates == "0" and pull_rate >= 300)
 
     stats, _ = wrk("mixed.lua", "/", 32, env={"BENCH_TOKEN": rep, "BENCH_MARKETER": marketers[0], "BENCH_OBJECTIONS": ",".join(objections)})
-    row("mixed day (32 conns)", "req/s, p99", f"{stats['rps']:.0f} req/s, p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors", "report; no errors", stats["errors"] == 0)
+    row("mixed day (32 conns)", "req/s, p99", f"{stats['rps']:.0f} req/s, p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors",
+        "≥ 2,400 req/s (2× the 1,200–1,500 before), 0 errors", stats["rps"] >= 2400 and stats["errors"] == 0)
 
     # The backlog is read at every size after the runs above, so the three reads serve the same backlog (after the pull run
     # every top entry carries its active bite) and differ only in the number of reports behind it.
@@ -394,6 +395,8 @@ def main():
     stats, _ = wrk("get.lua", "/api/v1/backlog?limit=20", 8, env={"BENCH_TOKEN": rep})
     backlog_p50[loaded] = stats["p50_ms"]
     row(f"backlog at {loaded:,} reports", "p50 / p99", f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors", "—", stats["errors"] == 0)
+
+    read_scenarios(loaded)
 
     for size in SIZES[1:]:
         server.terminate(); server.wait()
@@ -411,7 +414,15 @@ def main():
             bar_ok = bar_ok and stats["p99_ms"] <= 15 and ratio <= 1.5
         row(f"backlog at {loaded:,} reports", "p50 / p99", f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors"
             + (f"; p50 ratio to 10k {stats['p50_ms'] / backlog_p50[SIZES[0]]:.2f}" if loaded >= 10_000_000 else ""), bar, bar_ok)
+        if loaded >= 10_000_000:
+            head_session = token("sales.head@bench.example")
+            read_request(BASE, "/", head_session, "cookie")  # the first view computes what the page keeps for a minute
+            stats, _ = wrk("get.lua", "/", 8, env={"BENCH_COOKIE": f"roadwork_session={head_session}"})
+            row(f"home page for a head at {loaded:,} reports (8 conns)", "p50 / p99",
+                f"{stats['p50_ms']:.1f} / {stats['p99_ms']:.1f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors", "p99 ≤ 20 ms",
+                stats["p99_ms"] <= 20 and stats["errors"] == 0)
         if loaded == 1_000_000:
+            read_scenarios(loaded, latency_bar=15)
             csv_export(loaded, token("sales.head@bench.example"), server)
             me = http("GET", "/api/v1/me", token=rep)[1]
             top = [o["objection"]["id"] for o in http("GET", "/api/v1/backlog?limit=200", token=rep)[1]["items"]]

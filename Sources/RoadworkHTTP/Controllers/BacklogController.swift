@@ -58,10 +58,11 @@ struct BacklogController {
         if request.wantsCSV { return try await CSVExport(database: database).response(.backlog, request: request, identity: identity) }
         let limit = try Page(request).limit
         let entries = try await database.tenant(identity) { store in try store.backlog(limit: limit) }
-        return try Response.json(["items": entries.map {
+        let body = try JSONWriter.encode(["items": entries.map {
             Entry(objection: $0.objection, score: $0.breakdown.score, rank: $0.rank, breakdown: $0.breakdown, obstacle: $0.obstacle,
                   activeContent: $0.activeContent)
         }])
+        return Revalidation.response(body, contentType: Response.jsonType, request: request)
     }
 
     @Sendable func next(request: Request, context: AppRequestContext) async throws -> Response {

@@ -22,10 +22,11 @@ struct FocusController {
     }
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.get("focus") { _, context in
+        api.get("focus") { request, context in
             let identity = try context.signedIn()
             let top = try await database.tenant(identity) { try $0.topFive() }
-            return try Response.json(Focus(opportunities: top.opportunities, obstacles: top.obstacles))
+            let body = try JSONWriter.encode(Focus(opportunities: top.opportunities, obstacles: top.obstacles))
+            return Revalidation.response(body, contentType: Response.jsonType, request: request)
         }
         api.get("items", use: list)
         api.post("items", use: create)

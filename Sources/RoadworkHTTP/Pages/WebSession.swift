@@ -67,10 +67,14 @@ struct Web {
     }
 
     /// A rendered page with the layout's common values.
-    func page(_ template: String, title: String, identity: Identity?, request: Request, values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    /// With `revalidated`, a weak ETag of the HTML and 304 when the browser holds it already (see `Revalidation`).
+    func page(_ template: String, title: String, identity: Identity?, request: Request, values: [String: Any], status: HTTPResponse.Status = .ok,
+              revalidated: Bool = false) -> Response {
         var all = values
         all["title"] = title
         all["csrf"] = Self.csrf(request)
+        all["cssPath"] = StaticAssets.css.path
+        all["jsPath"] = StaticAssets.js.path
         if let identity {
             all["me"] = ["name": identity.name, "canPlan": identity.role.canManagePlanning, "isHead": identity.role.isHead,
                          "isAdmin": identity.role == .admin, "csrf": Self.csrf(request)] as [String: Any]
@@ -79,6 +83,7 @@ struct Web {
         }
         if let flash = request.uri.queryParameters["done"] { all["flash"] = String(flash) }
         let html = Templates.library.render(all, withTemplate: template) ?? ""
+        if revalidated && status == .ok { return Revalidation.response(Array(html.utf8), contentType: "text/html; charset=utf-8", request: request) }
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 

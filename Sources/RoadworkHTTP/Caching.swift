@@ -1,0 +1,65 @@
+import Crypto
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The stylesheet and script, each served under a name holding a hash of its bytes (`/static/app.3f9c….css`) and cached
+/// for a year: a new release changes the name, so browsers never keep a stale copy and never ask twice for a current one.
+enum StaticAssets {
+    struct Asset: Sendable {
+        let path: String
+        let bytes: [UInt8]
+        let type: String
+    }
+
+    static let css = asset("app", "css", PackageResources.app_css, type: "text/css; charset=utf-8")
+    static let js = asset("app", "js", PackageResources.app_js, type: "text/javascript; charset=utf-8")
+
+    private static func asset(_ name: String, _ ext: String, _ bytes: [UInt8], type: String) -> Asset {
+        let hash = SHA256.hash(data: bytes).prefix(6).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return Asset(path: "/static/\(name).\(hash).\(ext)", bytes: bytes, type: type)
+    }
+
+    static func addRoutes(to router: Router<AppRequestContext>) {
+        for asset in [css, js] {
+            router.get(RouterPath(asset.path)) { _, _ in response(asset, cache: "public, max-age=31536000, immutable") }
+        }
+        // The plain names stay for anything that still links them (an old page in a tab), revalidated after an hour.
+        router.get("static/app.css") { _, _ in response(css, cache: "public, max-age=3600") }
+        router.get("static/app.js") { _, _ in response(js, cache: "public, max-age=3600") }
+    }
+
+    private static func response(_ asset: Asset, cache: String) -> Response {
+        Response(status: .ok, headers: [.contentType: asset.type, .cacheControl: cache], body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+    }
+}
+
+/// Validators for the larger reads (the backlog, Top 5, the home page): a weak ETag made from the body's bytes, and a
+/// 304 with no body when the client already holds them (`If-None-Match`), so a reload sends no page over the wire.
+enum Revalidation {
+    static func response(_ bytes: [UInt8], contentType: String, request: Request, headers extra: HTTPFields = [:]) -> Response {
+        let tag = "W/\"" + SHA256.hash(data: bytes).prefix(12).map { String($0, radix: 16).leftPadded(to: 2) }.joined() + "\""
+        var headers = extra
+        headers[.eTag] = tag
+        headers[.cacheControl] = "private, no-cache"
+        headers[.vary] = "Cookie, Authorization"
+        if let held = request.headers[.ifNoneMatch], matches(held, tag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// `If-None-Match` is `*` or a list of tags; weak comparison, as RFC 9110 asks for GET.
+    static func matches(_ header: String, _ tag: String) -> Bool {
+        let opaque = { (tag: Substring) in tag.hasPrefix("W/") ? tag.dropFirst(2) : tag }
+        return header.split(separator: ",").contains { candidate in
+            let candidate = candidate.trimmingCharacters(in: .whitespaces)
+            return candidate == "*" || opaque(Substring(candidate)) == opaque(Substring(tag))
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}
