@@ -158,4 +158,28 @@ struct ReadWorkTests {
             }
         }
     }
+
+    @Test func aSessionTakenOnTrustIsRefusedOnTheNextReadOnceRevokedOrItsRoleChanged() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let admin = try await client.token(org.emails[.admin]!)
+            let rep = try await client.token(org.emails[.rep]!)
+            let marketer = try await client.token(org.emails[.marketer]!)
+            // Each token is remembered after its first use.
+            for token in [rep, marketer] {
+                try await client.call(.get, "/api/v1/backlog", token: token) { #expect($0.status == .ok) }
+            }
+            try await client.call(.delete, "/api/v1/session", token: rep) { #expect($0.status == .noContent) }
+            try await client.call(.get, "/api/v1/backlog", token: rep) { #expect($0.status == .unauthorized) }
+            try await client.call(.get, "/api/v1/me", token: rep) { #expect($0.status == .unauthorized) }
+            // A marketer made a rep may no longer open the triage inbox, on the very next request.
+            try await client.execute(uri: "/triage", method: .get, headers: [.cookie: "roadwork_session=\(marketer)"]) { #expect($0.status == .ok) }
+            let marketerID = try await client.call(.get, "/api/v1/me", token: marketer) { try #require(try $0.object()["id"] as? String) }
+            try await client.call(.patch, "/api/v1/users/\(marketerID)", token: admin, body: ["role": "rep"]) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/triage", method: .get, headers: [.cookie: "roadwork_session=\(marketer)"]) { #expect($0.status == .forbidden) }
+            let role = try await client.call(.get, "/api/v1/me", token: marketer) { try $0.object()["role"] as? String }
+            #expect(role == "rep")
+        }
+    }
 }
