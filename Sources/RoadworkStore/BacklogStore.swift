@@ -45,7 +45,7 @@ extension Store {
             FROM objections o
             JOIN organizations g ON g.id = o.org_id
             LEFT JOIN focus_items f ON f.id = o.obstacle_id
-            LEFT JOIN content_items c ON c.objection_id = o.id AND c.status IN ('todo', 'in_progress', 'in_review')
+            LEFT JOIN content_items c ON c.id = o.active_content_id  -- kept by a trigger: a key probe whatever the statistics say
             WHERE o.org_id = $1 AND o.status = 'open' AND o.rank_key IS NOT NULL
             ORDER BY o.rank_key DESC, o.last_reported_on DESC, o.id
             LIMIT \(max(0, limit))

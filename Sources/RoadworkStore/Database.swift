@@ -1,7 +1,6 @@
 import Foundation
 import PostgresClient
 import RoadworkDomain
-import Synchronization
 
 /// Roadwork's PostgreSQL database: every store call runs in a transaction scoped to one organization.
 public struct Database: Sendable {
