@@ -90,23 +90,16 @@ public final class ConnectionPool: Sendable {
         try await retryingBrokenConnections { connection in
             connection.beginLazily(settings: settings, check: check.map { ($0.sql, $0.parameters) })
             do {
-                return .done(try Self.completing(connection, body))
+                let value = try body(connection)
+                try connection.commit()
+                return .done(value)
             } catch let failure as BrokenBeforeBegin {
                 return .retry(failure.error)
+            } catch {
+                connection.discardPending()
+                if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
+                throw error
             }
-        }
-    }
-
-    /// Runs `body` in the transaction open (or lazily opening) on `connection` and commits; any error rolls back.
-    private static func completing<T>(_ connection: Connection, _ body: (Connection) throws -> T) throws -> T {
-        do {
-            let value = try body(connection)
-            try connection.commit()
-            return value
-        } catch {
-            connection.discardPending()
-            if !connection.isBroken && connection.isInTransaction { try? connection.execute("ROLLBACK") }
-            throw error
         }
     }
 

@@ -16,7 +16,7 @@ enum StaticAssets {
     static let js = asset("app", "js", PackageResources.app_js, type: "text/javascript; charset=utf-8")
 
     private static func asset(_ name: String, _ ext: String, _ bytes: [UInt8], type: String) -> Asset {
-        let hash = SHA256.hash(data: bytes).prefix(6).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        let hash = SHA256.hash(data: bytes).prefix(6).lowercaseHex
         return Asset(path: "/static/\(name).\(hash).\(ext)", bytes: bytes, type: type)
     }
 
@@ -38,7 +38,7 @@ enum StaticAssets {
 /// 304 with no body when the client already holds them (`If-None-Match`), so a reload sends no page over the wire.
 enum Revalidation {
     static func response(_ bytes: [UInt8], contentType: String, request: Request, headers extra: HTTPFields = [:]) -> Response {
-        let tag = "W/\"" + SHA256.hash(data: bytes).prefix(12).map { String($0, radix: 16).leftPadded(to: 2) }.joined() + "\""
+        let tag = "W/\"" + SHA256.hash(data: bytes).prefix(12).lowercaseHex + "\""
         var headers = extra
         headers[.eTag] = tag
         headers[.cacheControl] = "private, no-cache"
@@ -58,8 +58,4 @@ enum Revalidation {
             return candidate == "*" || opaque(Substring(candidate)) == opaque(Substring(tag))
         }
     }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -23,13 +23,9 @@ public struct Database: Sendable {
         return try await pool.transaction(settings: [("roadwork.org_id", orgID.lowercasedText)],
                                           check: expected.map { (Self.lookUpSQL, [$0.token]) }) { connection in
             let value = try body(Store(connection: connection, orgID: orgID, actorID: actor))
-            if let expected, let rows = connection.checkResult {
-                let current = try rows.first.flatMap(Self.identity(from:))
-                guard current == expected.identity else {
-                    sessions.forget(expected.token)
-                    throw SessionCheck.Changed()
-                }
-                expected.check.verified()
+            if let expected, let rows = connection.checkResult,
+               !expected.confirm(try rows.first.flatMap(Self.identity(from:)), in: sessions) {
+                throw SessionCheck.Changed()
             }
             return value
         }

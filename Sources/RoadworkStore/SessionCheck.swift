@@ -19,6 +19,17 @@ public final class SessionCheck: Sendable {
         let check: SessionCheck
         let token: String
         let identity: Identity
+
+        /// Whether the person the database names now is the one taken on trust: marks the check done, or forgets the
+        /// token so the request's second run looks it up afresh.
+        func confirm(_ current: Identity?, in sessions: SessionCache) -> Bool {
+            guard current == identity else {
+                sessions.forget(token)
+                return false
+            }
+            check.verified()
+            return true
+        }
     }
 
     private struct State {

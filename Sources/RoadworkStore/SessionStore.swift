@@ -83,13 +83,7 @@ extension Database {
     /// run again with a fresh lookup).
     public func verify(_ check: SessionCheck) async throws -> Bool {
         guard let expected = check.unverified(orgID: nil) else { return true }
-        let current = try await pool.read { try Self.lookUp(expected.token, on: $0) }
-        guard current == expected.identity else {
-            sessions.forget(expected.token)
-            return false
-        }
-        check.verified()
-        return true
+        return expected.confirm(try await pool.read { try Self.lookUp(expected.token, on: $0) }, in: sessions)
     }
 
     /// Looks the session up and runs `body` as its person, in one transaction on one connection: the lookup travels with

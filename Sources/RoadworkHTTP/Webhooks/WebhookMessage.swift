@@ -23,7 +23,7 @@ struct WebhookMessage {
     /// HMAC-SHA256 over "timestamp.body" with the endpoint's secret, in lower-case hex (as Stripe signs its webhooks).
     static func signature(secret: String, timestamp: Int, body: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return mac.lowercaseHex
     }
 
     /// Roadwork's own format: the event's identity, then `data` = `{"object": …, "previous": …}` as the change left it. Written
