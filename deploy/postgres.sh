@@ -95,13 +95,14 @@ database_url() {
     echo "postgresql:///$db?host=$dir/run&port=$port&user=$user"
 }
 
-# A Python venv with the test tools from PyPI: aiosmtpd (the mail tests' SMTP server), Playwright and pytest.
+# A Python venv with the test tools from PyPI: aiosmtpd (the mail tests' SMTP server), Playwright and pytest, and
+# schemathesis (the API contract run).
 ensure_python_tools() {
     local venv=$1
-    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import playwright, pytest, aiosmtpd" 2>/dev/null; then
-        echo "==> creating $venv with playwright, pytest and aiosmtpd"
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import playwright, pytest, aiosmtpd, schemathesis" 2>/dev/null; then
+        echo "==> creating $venv with playwright, pytest, aiosmtpd and schemathesis"
         python3 -m venv "$venv"
-        "$venv/bin/pip" install -q playwright pytest aiosmtpd
+        "$venv/bin/pip" install -q playwright pytest aiosmtpd "schemathesis==4.32.5"
     fi
 }
 

@@ -4,15 +4,14 @@ import RoadworkStore
 
 extension Actions {
     /// Makes a personal API token for the signed-in person; the secret is in the answer only.
-    public func makePersonalToken(by identity: Identity, name: String?, scope: String?, expiresInDays: Int?, expiresAt: Date?) async throws -> MadeToken {
-        let new = try NewApiToken.validate(name: name, scope: scope, expiresInDays: expiresInDays, expiresAt: expiresAt)
+    public func makePersonalToken(by identity: Identity, name: String?, scope: String?, expiresInDays: Int?) async throws -> MadeToken {
+        let new = try NewApiToken.validate(name: name, scope: scope, expiresInDays: expiresInDays)
         return try await change(by: identity) { try $0.makeToken(new, for: identity.userID, service: false) }
     }
 
     /// Makes a token for one of the organization's service accounts.
-    public func makeServiceToken(by identity: Identity, accountID: UUID, name: String?, scope: String?, expiresInDays: Int?,
-                                 expiresAt: Date?) async throws -> MadeToken {
-        let new = try NewApiToken.validate(name: name, scope: scope, expiresInDays: expiresInDays, expiresAt: expiresAt)
+    public func makeServiceToken(by identity: Identity, accountID: UUID, name: String?, scope: String?, expiresInDays: Int?) async throws -> MadeToken {
+        let new = try NewApiToken.validate(name: name, scope: scope, expiresInDays: expiresInDays)
         return try await change(by: identity) { store in
             guard try store.serviceAccount(id: accountID) != nil else { throw DomainError.notFound("service account") }
             return try store.makeToken(new, for: accountID, service: true)

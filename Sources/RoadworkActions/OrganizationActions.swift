@@ -10,7 +10,7 @@ extension Actions {
             check.fail("half_life_days", "must be more than 0 and at most 3650 days")
         }
         if let size = referenceDealSize, !(size.isFinite && size > 0 && size <= 1e12) {
-            check.fail("reference_deal_size", "must be more than 0")
+            check.fail("reference_deal_size", "must be more than 0 and at most 1,000,000,000,000")
         }
         try check.finish()
         return try await change(by: identity) {

@@ -9,7 +9,8 @@ import RoadworkDomain
 
 /// Where a webhook may be sent. Roadwork calls URLs an admin typed, so without a check an admin (or anyone who steals an
 /// admin's session) could make the server call internal services or the cloud metadata address. The host is resolved
-/// and every address it resolves to must be public, unless the operator allows private targets.
+/// and every address it resolves to must be public, unless the operator allows private targets. A host that does not
+/// resolve yet is registered (it may be about to exist) and refused at delivery, where the delivery log says why.
 public enum WebhookTarget {
     /// An endpoint's settings as given, checked (the domain's rules, then the URL's addresses): the API and the
     /// Integrations page both register and change endpoints through it.
@@ -17,14 +18,19 @@ public enum WebhookTarget {
                         allowPrivate: Bool) async throws -> WebhookSettings {
         let settings = try WebhookSettings.validate(url: url, description: description, eventTypes: eventTypes, format: format,
                                                     enabled: enabled, creating: creating)
-        if let url = settings.url, let refusal = await refusal(for: url, allowPrivate: allowPrivate) {
-            throw ValidationError(field: "url", refusal)
+        if let url = settings.url {
+            if !allowPrivate, let host = URL(string: url)?.host, isAddress(host) {
+                throw ValidationError(field: "url", "must name a host, not an address; an operator may allow addresses with ROADWORK_WEBHOOK_ALLOW_PRIVATE")
+            }
+            if let refusal = await refusal(for: url, allowPrivate: allowPrivate, unresolved: nil) { throw ValidationError(field: "url", refusal) }
         }
         return settings
     }
 
-    /// Why `url` may not be called, or nil when it may. Resolves the host off the event loops.
-    public static func refusal(for url: String, allowPrivate: Bool) async -> String? {
+    /// Why `url` may not be called, or nil when it may; `unresolved` is the answer for a host that does not resolve.
+    /// Resolves the host off the event loops.
+    public static func refusal(for url: String, allowPrivate: Bool,
+                               unresolved: String? = "has a host that does not resolve") async -> String? {
         guard let parsed = URL(string: url), let host = parsed.host, let scheme = parsed.scheme?.lowercased(),
               ["http", "https"].contains(scheme) else { return "is not an http or https URL" }
         if allowPrivate { return nil }
@@ -32,13 +38,20 @@ public enum WebhookTarget {
         do {
             addresses = try await NIOThreadPool.singleton.runIfActive { try resolve(host) }
         } catch {
-            return "has a host that does not resolve (\(host))"
+            return unresolved.map { "\($0) (\(host))" }
         }
-        if addresses.isEmpty { return "has a host that does not resolve (\(host))" }
+        if addresses.isEmpty { return unresolved.map { "\($0) (\(host))" } }
         if let blocked = addresses.first(where: isPrivate) {
             return "resolves to \(blocked), a loopback, private, link-local or metadata address; an operator may allow such targets with ROADWORK_WEBHOOK_ALLOW_PRIVATE"
         }
         return nil
+    }
+
+    /// Whether a URL's host is an IPv4 or IPv6 address rather than a name.
+    static func isAddress(_ host: String) -> Bool {
+        let text = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        var v4 = in_addr(), v6 = in6_addr()
+        return text.allSatisfy { $0.isNumber || $0 == "." } || inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
     /// Every address `host` resolves to, as text.

@@ -88,10 +88,14 @@ public struct ContentChanges: Sendable {
         if let effort, let value = effort, !(0...1000).contains(value) { check.fail("effort", "must be from 0 to 1000") } else { changes.effort = effort }
         if let url {
             if let text = url?.trimmed, !text.isEmpty {
-                if text.count > 2000 { check.fail("url", "must be at most 2000 characters") }
-                else if !(text.hasPrefix("https://") || text.hasPrefix("http://")) || text.count < 10 {
-                    check.fail("url", "must be an http(s) URL")
-                } else { changes.url = .some(text) }
+                // Code points, not characters: "/" and a combining mark after it are one character.
+                let scalars = text.unicodeScalars
+                let address = scalars.starts(with: "https://".unicodeScalars) ? scalars.dropFirst(8)
+                    : scalars.starts(with: "http://".unicodeScalars) ? scalars.dropFirst(7) : nil
+                if (url ?? nil)?.unicodeScalars.count ?? 0 > 2000 { check.fail("url", "must be at most 2000 characters") }
+                else if let address, address.count >= 3, !address.contains(where: \.properties.isWhitespace) {
+                    changes.url = .some(text)
+                } else { check.fail("url", "must be an http(s) URL without spaces") }
             } else {
                 changes.url = .some(nil)
             }

@@ -14,7 +14,10 @@ public struct Lineup: Sendable, Equatable, Codable {
 
     /// Checks a proposed lineup against the items it names: ≤ 5 each, distinct, right kind, known, not retired.
     /// Every bad id is named in its field (`obstacles[2]`).
-    public static func validate(opportunities: [UUID], obstacles: [UUID], items: [UUID: FocusItem]) throws(ValidationError) {
+    public static func validate(opportunities: [UUID], obstacles: [UUID], items: [UUID: FocusItem]) throws {
+        for (field, ids) in [("opportunities", opportunities), ("obstacles", obstacles)] {
+            if let index = ids.firstIndex(where: { items[$0] == nil }) { throw MissingReference(field: "\(field)[\(index)]", "focus item") }
+        }
         var check = Validator()
         for (field, ids, kind) in [("opportunities", opportunities, FocusKind.opportunity), ("obstacles", obstacles, .obstacle)] {
             if ids.count > 5 { check.fail(field, "must hold at most 5 items, not \(ids.count)") }
@@ -23,7 +26,7 @@ public struct Lineup: Sendable, Equatable, Codable {
                 let name = "\(field)[\(index)]"
                 let lowered = id.uuidString.lowercased()
                 if !seen.insert(id).inserted { check.fail(name, "\(lowered) is listed twice"); continue }
-                guard let item = items[id] else { check.fail(name, "\(lowered) is not a focus item of this organization"); continue }
+                guard let item = items[id] else { continue }
                 if item.kind != kind { check.fail(name, "\(lowered) is an \(item.kind.rawValue), not an \(kind.rawValue)") }
                 if item.status == .retired { check.fail(name, "\(lowered) is retired") }
             }

@@ -62,20 +62,17 @@ public struct UserChanges: Sendable {
         self.password = password
     }
 
-    /// Checks the fields that are present; an admin may not demote or deactivate themselves.
-    public static func validate(name: String?, role: String?, active: Bool?, password: String?, isSelf: Bool) throws(ValidationError) -> UserChanges {
+    /// Checks the fields that are present; an admin may not demote or deactivate themselves (409: the request is fine,
+    /// who sends it is not).
+    public static func validate(name: String?, role: String?, active: Bool?, password: String?, isSelf: Bool) throws -> UserChanges {
         var check = Validator()
         var changes = UserChanges(active: active)
         if name != nil { changes.name = check.text(name, field: "name", max: 200) }
         if role != nil { changes.role = check.role(role, field: "role") }
         if password != nil { changes.password = check.password(password, field: "password") }
-        if isSelf, let role = changes.role, role != .admin {
-            check.fail("role", "you cannot remove your own admin role")
-        }
-        if isSelf, active == false {
-            check.fail("active", "you cannot deactivate yourself")
-        }
         try check.finish()
+        if isSelf, let role = changes.role, role != .admin { throw DomainError.conflict("You cannot remove your own admin role.") }
+        if isSelf, active == false { throw DomainError.conflict("You cannot deactivate yourself.") }
         return changes
     }
 }

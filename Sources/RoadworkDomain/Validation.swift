@@ -20,6 +20,18 @@ public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertib
     public init(field: String, _ message: String) { self.errors = [FieldError(field: field, message: message)] }
 }
 
+/// A field that names an object the organization does not have: 404, with the field named (a state the request's shape
+/// cannot show, like a missing id in the path).
+public struct MissingReference: Error, Sendable, Equatable {
+    public let field: String
+    public let what: String
+
+    public init(field: String, _ what: String) {
+        self.field = field
+        self.what = what
+    }
+}
+
 /// Collects field errors while checking a whole input, so the answer names every bad field at once.
 public struct Validator: Sendable {
     public private(set) var errors: [FieldError] = []
@@ -35,20 +47,21 @@ public struct Validator: Sendable {
         if !errors.isEmpty { throw ValidationError(errors) }
     }
 
-    /// Required text, trimmed, at most `max` characters.
+    /// Required text: at most `max` characters (Unicode code points, as JSON Schema's maxLength counts), not blank, trimmed.
     public mutating func text(_ value: String?, field: String, max: Int) -> String? {
         guard let value else { fail(field, "is required"); return nil }
+        if value.unicodeScalars.count > max { fail(field, "must be at most \(max) characters"); return nil }
         let trimmed = value.trimmed
         if trimmed.isEmpty { fail(field, "must not be blank"); return nil }
-        if trimmed.count > max { fail(field, "must be at most \(max) characters"); return nil }
         return trimmed
     }
 
-    /// Optional text: nil or blank become nil; otherwise trimmed and at most `max` characters.
+    /// Optional text: nil or blank become nil; otherwise at most `max` characters, trimmed.
     public mutating func optionalText(_ value: String?, field: String, max: Int) -> String? {
-        guard let trimmed = value?.trimmed, !trimmed.isEmpty else { return nil }
-        if trimmed.count > max { fail(field, "must be at most \(max) characters"); return nil }
-        return trimmed
+        guard let value else { return nil }
+        if value.unicodeScalars.count > max { fail(field, "must be at most \(max) characters"); return nil }
+        let trimmed = value.trimmed
+        return trimmed.isEmpty ? nil : trimmed
     }
 
     /// An email address, trimmed and lower-cased.
@@ -74,21 +87,27 @@ public struct Validator: Sendable {
         return role
     }
 
-    /// A password of 8 to 72 bytes (bcrypt reads no further).
+    /// A password of 8 to 72 characters (code points, as openapi.yaml counts; bcrypt itself reads the first 72 bytes).
     public mutating func password(_ value: String?, field: String) -> String? {
         guard let value else { fail(field, "is required"); return nil }
-        if value.count < 8 { fail(field, "must be at least 8 characters"); return nil }
-        if value.utf8.count > 72 { fail(field, "must be at most 72 bytes"); return nil }
+        let length = value.unicodeScalars.count
+        if length < 8 { fail(field, "must be at least 8 characters"); return nil }
+        if length > 72 { fail(field, "must be at most 72 characters"); return nil }
         return value
     }
 }
 
 extension String {
-    /// The text without leading and trailing whitespace.
+    /// The text without leading and trailing whitespace (Unicode White_Space code points and NUL, the set openapi.yaml's
+    /// "not blank" pattern names).
+    /// NUL (which PostgreSQL text cannot hold) is dropped wherever it is.
     public var trimmed: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
+        var scalars = Substring(self).unicodeScalars
+        while let first = scalars.first, first.properties.isWhitespace || first == "\0" { scalars.removeFirst() }
+        while let last = scalars.last, last.properties.isWhitespace || last == "\0" { scalars.removeLast() }
+        guard scalars.contains("\0") else { return String(scalars) }
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: scalars.lazy.filter { $0 != "\0" })
+        return String(kept)
     }
 }

@@ -38,6 +38,8 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware())
+    let routeMethods = RouteMethods()
+    router.add(middleware: MethodNotAllowedMiddleware(routes: routeMethods))
     router.add(middleware: DatabaseWorkMiddleware(database: database))
 
     HealthController(database: database).addRoutes(to: router)
@@ -85,6 +87,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     ExportPages(web: web).addRoutes(to: router)
     MailPages(web: web).addRoutes(to: router)
     ImportPages(web: web).addRoutes(to: router)
+    routeMethods.load(from: router)
     return router
 }
 

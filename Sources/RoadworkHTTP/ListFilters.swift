@@ -11,12 +11,9 @@ enum ListFilters {
         let query = request.uri.queryParameters
         var filter = ReportFilter()
         var check = Validator()
-        if let triaged = query["triaged"] {
-            switch triaged { case "true": filter.triaged = true; case "false": filter.triaged = false
-            default: check.fail("triaged", "must be true or false") }
-        }
+        filter.triaged = flag(request, "triaged", &check)
         filter.objectionID = uuid(query["objection_id"], "objection_id", &check)
-        filter.account = query["account"].map(String.init).flatMap { $0.trimmed.isEmpty ? nil : $0 }
+        filter.account = query["account"].map { String($0).trimmed }.flatMap { $0.isEmpty ? nil : $0 }
         try check.finish()
         if identity.role == .rep { filter.reporterID = identity.userID }
         return filter
@@ -29,7 +26,7 @@ enum ListFilters {
         let status = query["status"].map { check.oneOf(String($0), field: "status", ObjectionStatus.self) } ?? nil
         let obstacleID = uuid(query["obstacle_id"], "obstacle_id", &check)
         try check.finish()
-        return (status, obstacleID, query["q"].map(String.init).flatMap { $0.trimmed.isEmpty ? nil : String($0.prefix(300)) })
+        return (status, obstacleID, query["q"].map { String($0).trimmed }.flatMap { $0.isEmpty ? nil : String($0.prefix(300)) })
     }
 
     /// `status`, `objection_id`, `assignee_id`; reps read published content only.
@@ -49,6 +46,16 @@ enum ListFilters {
         let objectID = uuid(request.uri.queryParameters["object_id"], "object_id", &check)
         try check.finish()
         return objectID
+    }
+
+    /// A `true`/`false` query parameter; nil when absent.
+    static func flag(_ request: Request, _ name: String, _ check: inout Validator) -> Bool? {
+        switch request.uri.queryParameters[name[...]].map(String.init) {
+        case nil: return nil
+        case "true": return true
+        case "false": return false
+        default: check.fail(name, "must be true or false"); return nil
+        }
     }
 
     private static func uuid(_ text: Substring?, _ field: String, _ check: inout Validator) -> UUID? {

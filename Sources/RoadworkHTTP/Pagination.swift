@@ -1,13 +1,17 @@
 import Foundation
 import Hummingbird
 
-/// `?limit=` (default 50, max 200) and an opaque `?cursor=`, as API.md sets for every list.
+/// `?limit=` (default 50, max 200) and `?cursor=`, as API.md sets for every list.
+///
+/// A cursor holds the sort key of the last item returned, written so that a pattern in openapi.yaml describes exactly
+/// the cursors the server reads: `<microseconds>_<uuid>` for lists newest first, `<hex of UTF-8 text>_<uuid>` for lists
+/// by name, `<event number>` for the audit log. Any text of that shape is a valid position; anything else is 422.
 struct Page {
     static let defaultLimit = 50
     static let maxLimit = 200
 
     let limit: Int
-    let cursor: [String]?
+    private let cursor: Substring?
 
     init(_ request: Request) throws {
         let query = request.uri.queryParameters
@@ -19,29 +23,61 @@ struct Page {
         } else {
             self.limit = Self.defaultLimit
         }
-        if let text = query["cursor"].map(String.init) {
-            guard let cursor = Self.decode(text) else {
-                throw Problem.invalid([.init(field: "cursor", message: "is not a cursor this server gave out")])
-            }
-            self.cursor = cursor
-        } else {
-            self.cursor = nil
+        self.cursor = query["cursor"]
+    }
+
+    private static func unreadable() -> Problem {
+        Problem.invalid([.init(field: "cursor", message: "is not a cursor this list gave out (copy next_cursor)")])
+    }
+
+    /// Splits `<head>_<uuid>`.
+    private func keyed() throws -> (head: Substring, id: UUID)? {
+        guard let cursor else { return nil }
+        guard let underscore = cursor.lastIndex(of: "_"), let id = UUID(uuidString: String(cursor[cursor.index(after: underscore)...])) else {
+            throw Self.unreadable()
+        }
+        return (cursor[..<underscore], id)
+    }
+
+    /// A `(time, id)` keyset cursor as lists ordered newest first use.
+    var timeCursor: (Date, UUID)? {
+        get throws {
+            guard let (head, id) = try keyed() else { return nil }
+            guard (1...16).contains(head.count), head.utf8.allSatisfy { (48...57).contains($0) }, let micros = Int64(head) else { throw Self.unreadable() }
+            return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
         }
     }
 
-    /// A cursor holding the sort key of the last item returned.
-    static func encode(_ key: [String]) -> String {
-        let data = (try? JSONEncoder().encode(key)) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+    /// A `(text, id)` keyset cursor as lists ordered by name use.
+    var textCursor: (String, UUID)? {
+        get throws {
+            guard let (head, id) = try keyed() else { return nil }
+            guard head.count % 2 == 0, head.count <= Self.maxTextKeyBytes * 2, let bytes = Hex.bytes(head) else { throw Self.unreadable() }
+            // Any bytes are a position: invalid UTF-8 reads as U+FFFD and NUL (which PostgreSQL text cannot hold) is dropped.
+            return (String(decoding: bytes.filter { $0 != 0 }, as: UTF8.self), id)
+        }
     }
 
-    static func decode(_ text: String) -> [String]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard let data = Data(base64Encoded: base64) else { return nil }
-        return try? JSONDecoder().decode([String].self, from: data)
+    /// A number cursor, as the audit log (newest first by event number) uses.
+    var sequenceCursor: Int64? {
+        get throws {
+            guard let cursor else { return nil }
+            guard (1...18).contains(cursor.count), cursor.utf8.allSatisfy { (48...57).contains($0) }, let number = Int64(cursor) else { throw Self.unreadable() }
+            return number
+        }
     }
+
+    static let maxTextKeyBytes = 4096
+
+    static func timeKey(_ date: Date, _ id: UUID) -> String {
+        "\(Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))_\(id.lowercasedText)"
+    }
+
+    static func textKey(_ text: String, _ id: UUID) -> String {
+        "\(text.utf8.prefix(maxTextKeyBytes).lowercaseHex)_\(id.lowercasedText)"
+    }
+
+    static func sequenceKey(_ number: Int64) -> String { String(number) }
 }
 
 /// A page of a list: `{"items":[...],"next_cursor":null|string}`.
@@ -50,9 +86,9 @@ struct ListResponse<Item: Encodable>: Encodable {
     let nextCursor: String?
 
     /// Fetches one extra item to know whether a next page exists.
-    init(fetched: [Item], limit: Int, key: (Item) -> [String]) {
+    init(fetched: [Item], limit: Int, key: (Item) -> String) {
         self.items = Array(fetched.prefix(limit))
-        self.nextCursor = fetched.count > limit ? items.last.map { Page.encode(key($0)) } : nil
+        self.nextCursor = fetched.count > limit ? items.last.map(key) : nil
     }
 
     func encode(to encoder: any Encoder) throws {

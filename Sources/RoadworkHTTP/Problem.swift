@@ -60,6 +60,9 @@ extension Problem {
             return problem
         case let error as ValidationError:
             return .invalid(error.errors)
+        case let error as MissingReference:
+            return Problem(status: .notFound, detail: "No such \(error.what) in this organization (\(error.field)).",
+                           errors: [FieldError(field: error.field, message: "names no \(error.what) in this organization")])
         case let error as DomainError:
             switch error {
             case .notFound(let what): return .notFound(what)

@@ -2,6 +2,11 @@ import Foundation
 import Hummingbird
 import RoadworkDomain
 
+/// A request body some of whose top-level fields may be null (openapi.yaml's `type: [..., "null"]`).
+protocol NullableFields {
+    static var nullable: Set<String> { get }
+}
+
 extension Request {
     /// Decodes a JSON body: malformed JSON → 400; a field of the wrong type or a missing one → 422 naming it.
     func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext) async throws -> T {
@@ -17,11 +22,14 @@ extension Request {
         }
     }
 
-    /// Decodes a body already read: malformed JSON → 400; a field of the wrong type or a missing one → 422 naming it.
+    /// Decodes a body already read: malformed JSON → 400; a field of the wrong type or a missing one → 422 naming it, and
+    /// so is a null where openapi.yaml allows none (a body's `NullableFields` names the fields that may be null).
     static func decodeJSON<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         let data = Data(buffer: buffer)
         do {
-            return try JSONCoding.decoder.decode(T.self, from: data)
+            let value = try JSONCoding.decoder.decode(T.self, from: data)
+            try refuseNulls(in: data, of: value)
+            return value
         } catch let error as DecodingError {
             // Only a failure is parsed a second time, to tell malformed JSON (400) from a wrong or missing field (422).
             guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
@@ -29,6 +37,18 @@ extension Request {
             }
             throw Problem.invalid([Self.fieldError(error)])
         }
+    }
+
+    /// Optional fields decode null and absent alike; the contract says which may be null, so a null in any other field
+    /// the body has is refused here (unknown fields are ignored, null or not). Only bodies holding the bytes `null` are
+    /// parsed again.
+    private static func refuseNulls<T>(in data: Data, of value: T) throws {
+        guard data.range(of: Data("null".utf8)) != nil,
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+        let nullable = (T.self as? any NullableFields.Type)?.nullable ?? []
+        let fields = Set(Mirror(reflecting: value).children.compactMap { $0.label.map(JSONWriter.snakeCase) })
+        let refused = object.filter { $0.value is NSNull && fields.contains($0.key) && !nullable.contains($0.key) }.keys.sorted()
+        if !refused.isEmpty { throw Problem.invalid(refused.map { FieldError(field: $0, message: "must not be null") }) }
     }
 
     private static func fieldError(_ error: DecodingError) -> FieldError {
@@ -62,14 +82,19 @@ extension Request {
         }
     }
 
-    /// The version in an `If-Match` header (`"3"`), nil when absent or `*`; anything else is a 400.
-    func ifMatchVersion() throws -> Int? {
-        guard let value = headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), value != "*" else { return nil }
+    /// A version no object has: what an `If-Match` that is not one of our ETags stands for.
+    static let noVersion = -1
+
+    /// The version in an `If-Match` header (`"3"`), nil when absent, empty or `*`; anything else is `noVersion`.
+    func ifMatchVersion() -> Int? {
+        guard let value = headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), value != "*", !value.isEmpty else { return nil }
         var tag = Substring(value)
         if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
-        if tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 2 { tag = tag.dropFirst().dropLast() }
-        guard let version = Int(tag) else {
-            throw Problem(status: .badRequest, detail: "If-Match must be an ETag such as \"3\".")
+        // A value that is not one of our ETags matches no version, like a stale one (RFC 9110 §13.1.1): the change is
+        // checked first (a bad body is still 422) and then answers 412.
+        guard tag.count >= 3, tag.count <= 20, tag.hasPrefix("\""), tag.hasSuffix("\""),
+              tag.dropFirst().dropLast().utf8.allSatisfy({ (48...57).contains($0) }), let version = Int(tag.dropFirst().dropLast()) else {
+            return Self.noVersion
         }
         return version
     }

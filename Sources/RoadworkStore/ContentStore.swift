@@ -27,8 +27,8 @@ extension Store {
 
     /// Creates a bite for an open objection; a second active bite for the same objection is a conflict.
     public func createContent(objectionID: UUID, fields: ContentChanges, scoring: BacklogScoring) throws -> ContentItem {
-        guard let objection = try objection(id: objectionID) else { throw ValidationError(field: "objection_id", "no such objection in this organization") }
-        guard objection.status == .open else { throw ValidationError(field: "objection_id", "the objection is \(objection.status.rawValue)") }
+        guard let objection = try objection(id: objectionID) else { throw MissingReference(field: "objection_id", "objection") }
+        guard objection.status == .open else { throw DomainError.conflict("The objection is \(objection.status.rawValue); bites are made for open objections.") }
         try requireUser(fields.assigneeID ?? nil, field: "assignee_id")
         let status = fields.status ?? .todo
         let url = fields.url ?? nil
@@ -95,8 +95,12 @@ extension Store {
         if let expectedVersion, expectedVersion != before.version { throw DomainError.staleVersion(current: before.version) }
         if let assignee = changes.assigneeID { try requireUser(assignee, field: "assignee_id") }
         let status = changes.status ?? before.status
+        // A URL cleared in this request is the request's fault (422); one the bite never had is its state's (409).
+        if changes.status == .published && changes.url == .some(nil) { throw ValidationError(field: "url", "is required to publish") }
         let url = changes.url ?? before.url
-        if status == .published && url == nil { throw ValidationError(field: "url", "is required to publish") }
+        if status == .published && url == nil {
+            throw DomainError.conflict("Publishing needs a URL and this bite has none; send url with the change.")
+        }
         let row: Row?
         do {
             row = try connection.query(
@@ -166,7 +170,7 @@ extension Store {
     /// Insists a user id names an active user of this organization.
     func requireUser(_ id: UUID?, field: String) throws {
         guard let id else { return }
-        guard let user = try user(id: id), user.active else { throw ValidationError(field: field, "no such active user in this organization") }
+        guard let user = try user(id: id), user.active else { throw MissingReference(field: field, "active user") }
     }
 }
 

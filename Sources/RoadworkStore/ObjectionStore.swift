@@ -98,7 +98,7 @@ extension Store {
         ).rows.map(Self.objection(from:))
         guard let source = locked.first(where: { $0.id == sourceID }) else { throw DomainError.notFound("objection") }
         guard let target = locked.first(where: { $0.id == targetID }) else {
-            throw ValidationError(field: "into", "no such objection in this organization")
+            throw MissingReference(field: "into", "objection")
         }
         if source.status == .merged { throw ValidationError(field: "into", "this objection is already merged") }
         if target.status == .merged { throw ValidationError(field: "into", "cannot merge into a merged objection; use the one it was merged into") }
@@ -137,7 +137,7 @@ extension Store {
     /// Insists an obstacle id names an obstacle (not an opportunity) of this organization.
     func requireObstacle(_ id: UUID?, field: String) throws {
         guard let id else { return }
-        guard let item = try focusItem(id: id) else { throw ValidationError(field: field, "no such obstacle in this organization") }
+        guard let item = try focusItem(id: id) else { throw MissingReference(field: field, "obstacle") }
         guard item.kind == .obstacle else { throw ValidationError(field: field, "must be an obstacle, not an opportunity") }
     }
 }

@@ -136,7 +136,7 @@ extension Store {
         }
         let results = try connection.queries(statements)
         guard let row = results[0].first else {
-            throw ValidationError(field: "objection_id", "no such objection in this organization")
+            throw MissingReference(field: "objection_id", "objection")
         }
         let report = try Self.report(from: row)
         if let counted: UUID = try row.decode("counted_id") {
@@ -182,7 +182,7 @@ extension Store {
             FOR NO KEY UPDATE
             """,
             [orgID, id]
-        ).first else { throw ValidationError(field: field, "no such objection in this organization") }
+        ).first else { throw MissingReference(field: field, "objection") }
         return CountedObjection(id: try row.decode("id"), countedSince: try row.decode("counted_since"), demandLog2: try row.decode("demand_log2"))
     }
 

@@ -19,10 +19,10 @@ struct ValidationTests {
     }
 
     @Test func anAdminCannotDemoteOrDeactivateThemselves() {
-        #expect(throws: ValidationError.self) {
+        #expect(throws: DomainError.conflict("You cannot remove your own admin role.")) {
             _ = try UserChanges.validate(name: nil, role: "rep", active: nil, password: nil, isSelf: true)
         }
-        #expect(throws: ValidationError.self) {
+        #expect(throws: DomainError.conflict("You cannot deactivate yourself.")) {
             _ = try UserChanges.validate(name: nil, role: nil, active: false, password: nil, isSelf: true)
         }
         #expect(throws: Never.self) {
@@ -30,10 +30,16 @@ struct ValidationTests {
         }
     }
 
-    @Test func passwordsLongerThanBcryptReadsAreRefused() {
+    @Test func passwordsAreEightToSeventyTwoCodePoints() throws {
         #expect(throws: ValidationError.self) {
-            _ = try NewUser.validate(email: "a@b.co", name: "A", role: "rep", password: String(repeating: "é", count: 40))
+            _ = try NewUser.validate(email: "a@b.co", name: "A", role: "rep", password: String(repeating: "é", count: 73))
         }
+        #expect(throws: ValidationError.self) {
+            _ = try NewUser.validate(email: "a@b.co", name: "A", role: "rep", password: "e\u{301}e\u{301}e\u{301}")
+        }
+        // Eight code points are eight, though "e" and a combining accent make one character.
+        _ = try NewUser.validate(email: "a@b.co", name: "A", role: "rep", password: String(repeating: "e\u{301}", count: 4))
+        _ = try NewUser.validate(email: "a@b.co", name: "A", role: "rep", password: String(repeating: "é", count: 72))
     }
 
     @Test func onlyHeadsAndMarketersManagePlanning() {

@@ -155,4 +155,70 @@ struct ContractTests {
             #expect(abs(demandAfter / demandBefore - exp2(age / 60)) < 0.001)
         }
     }
+
+    @Test func aKnownPathAskedWithAnotherMethodAnswers405WithAllow() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let rep = try await client.token(org.emails[.rep]!)
+            for (method, path, allow) in [(HTTPRequest.Method.put, "/api/v1/backlog", "GET, HEAD"), (.trace, "/api/v1/reports", "GET, HEAD, POST"),
+                                          (.patch, "/api/v1/objections/similar", "GET, HEAD"), (.delete, "/healthz", "GET, HEAD")] {
+                try await client.call(method, path, token: rep) { response in
+                    _ = try response.problemFields(status: .methodNotAllowed)
+                    #expect(response.headers[.allow] == allow, "\(method) \(path)")
+                }
+            }
+            // The same methods on an unknown path are 404, and a known method still answers.
+            try await client.call(.put, "/api/v1/nothing-here", token: rep) { #expect($0.status == .notFound) }
+            try await client.call(.patch, "/api/v1/objections/\(UUID())", token: rep, body: ["statement": "x"]) { #expect($0.status == .forbidden) }
+        }
+    }
+
+    @Test func inputTheSpecRefusesTheServerRefusesToo() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let objection = try await client.create("objections", token: marketer, ["statement": "Needs SSO"])["id"] as! String
+            // A null where the spec allows none is refused, not read as "absent"; where it allows one, it is taken.
+            try await client.call(.patch, "/api/v1/objections/\(objection)", token: marketer, body: ["statement": NSNull()]) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["statement"])
+            }
+            try await client.call(.patch, "/api/v1/objections/\(objection)", token: marketer, body: ["obstacle_id": NSNull(), "unknown": NSNull()]) {
+                #expect($0.status == .ok)
+            }
+            // Text that is only whitespace and NUL is blank; a length counts code points (as JSON Schema does).
+            try await client.call(.post, "/api/v1/objections", token: marketer, body: ["statement": " \u{0}\u{3000}"]) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["statement"])
+            }
+            try await client.call(.post, "/api/v1/objections", token: marketer, body: ["statement": String(repeating: "e\u{301}", count: 151)]) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["statement"])
+            }
+            try await client.call(.get, "/api/v1/reports.csv?bom=yes", token: marketer) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["bom"])
+            }
+            try await client.call(.get, "/api/v1/notifications?unread=1", token: marketer) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["unread"])
+            }
+            for cursor in ["", "abc", "12_notauuid", "99999999999999999_\(UUID())"] {
+                try await client.call(.get, "/api/v1/reports?cursor=\(cursor)", token: marketer) {
+                    let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["cursor"], "\(cursor)")
+                }
+            }
+            // Any cursor of the documented shape is a position, even one no page gave out.
+            try await client.call(.get, "/api/v1/reports?cursor=1_\(UUID())", token: marketer) { #expect($0.status == .ok) }
+            try await client.call(.get, "/api/v1/users?cursor=00ff_\(UUID())", token: try await client.token(org.emails[.admin]!)) { #expect($0.status == .ok) }
+            // An If-Match that is not one of our ETags matches nothing: 412, once the body has been checked.
+            try await client.call(.patch, "/api/v1/objections/\(objection)", token: marketer, body: ["statement": "SSO"], headers: [.ifMatch: "nonsense"]) {
+                _ = try $0.problemFields(status: .preconditionFailed)
+            }
+            try await client.call(.patch, "/api/v1/objections/\(objection)", token: marketer, body: ["statement": 3], headers: [.ifMatch: "nonsense"]) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["statement"])
+            }
+            // A body naming an object the organization does not have is 404 with the field named.
+            try await client.call(.post, "/api/v1/objections/\(objection)/merge", token: marketer, body: ["into": UUID().uuidString]) {
+                let fields = try $0.problemFields(status: .notFound); #expect(fields == ["into"])
+            }
+        }
+    }
 }

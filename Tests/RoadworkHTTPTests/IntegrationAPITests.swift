@@ -241,7 +241,7 @@ struct IntegrationAPITests {
             }
             try await refused {
                 try await client.call(.post, "/api/v1/reports", token: rep, body: ["summary": "x", "account": "y", "objection_id": UUID().uuidString]) {
-                    #expect($0.status == .unprocessableContent)
+                    #expect($0.status == .notFound)
                 }
             }
         }

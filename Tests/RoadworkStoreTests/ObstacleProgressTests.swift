@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 import RoadworkDomain
 import RoadworkStore
 import Testing
@@ -48,7 +49,8 @@ struct ObstacleProgressTests {
             let obstacle: UUID?? = random.next() % 4 == 0 ? .some(nil) : .some(obstacles[random.int(obstacles.count)])
             let pick = random.int(1_000)
             // Some changes are refused (a second active bite, a merge into itself): those change nothing, as they should.
-            _ = try? await database.tenant(org.id, actor: admin.id) { store -> Int in
+            // None may be refused by the counts themselves (a check constraint on obstacle_progress).
+            do { _ = try await database.tenant(org.id, actor: admin.id) { store -> Int in
                 let scoring = try store.scoring()
                 if action < 35 {
                     _ = try store.createContent(objectionID: objection, fields: ContentChanges(title: "Bite \(step)", format: .video, status: status,
@@ -65,7 +67,9 @@ struct ObstacleProgressTests {
                     _ = try store.mergeObjection(objection, into: other, scoring: scoring)
                 }
                 return 1
-            }
+            } } catch let error as PostgresError where error.sqlState?.rawValue == "23514" {
+                Issue.record("step \(step): the kept counts refused a change: \(error)")
+            } catch {}
         }
         try await expectKeptEqualsRecount(database, org.id, obstacles)
         await database.pool.shutdown()

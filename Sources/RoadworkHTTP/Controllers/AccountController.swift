@@ -41,7 +41,9 @@ struct AccountController {
             let identity = try context.signedIn()
             let page = try Page(request)
             let cursor = try page.timeCursor
-            let unread = request.uri.queryParameters["unread"] == "true"
+            var check = Validator()
+            let unread = ListFilters.flag(request, "unread", &check) ?? false
+            try check.finish()
             let items = try await database.tenant(identity) { try $0.notifications(unreadOnly: unread, after: cursor, limit: page.limit + 1) }
             return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })
         }
@@ -58,7 +60,7 @@ struct AccountController {
         }
         api.patch("settings") { request, context in
             let identity = try context.signedIn(as: [.admin])
-            let expected = try request.ifMatchVersion()
+            let expected = request.ifMatchVersion()
             let body = try await request.decodeJSON(SettingsBody.self, context: context)
             let organization = try await actions.updateSettings(by: identity, halfLifeDays: body.halfLifeDays,
                                                                 referenceDealSize: body.referenceDealSize, expectedVersion: expected)
@@ -68,15 +70,12 @@ struct AccountController {
             let identity = try context.signedIn(as: Roles.auditors)
             if request.wantsCSV { return try await CSVExport(database: database).response(.audit, request: request, identity: identity) }
             let page = try Page(request)
-            let cursor = try page.cursor.map { key -> Int64 in
-                guard let id = key.first.flatMap(Int64.init) else { throw Problem.invalid([.init(field: "cursor", message: "is not valid")]) }
-                return id
-            }
+            let cursor = try page.sequenceCursor
             let objectID = try ListFilters.audit(request)
             let events = try await database.tenant(identity) { try $0.auditEvents(objectID: objectID, before: cursor, limit: page.limit + 1) }
             let items = events.map { Event(id: $0.id, actorId: $0.actorID, action: $0.action, objectType: $0.objectType, objectId: $0.objectID,
                                            before: $0.before.map(JSONText.init), after: $0.after.map(JSONText.init), at: $0.at) }
-            return try Response.json(ListResponse(fetched: items, limit: page.limit) { [String($0.id)] })
+            return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.sequenceKey($0.id) })
         }
     }
 }

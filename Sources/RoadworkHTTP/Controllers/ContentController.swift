@@ -9,7 +9,8 @@ struct ContentController {
     let database: Database
     let actions: Actions
 
-    struct Body: Decodable {
+    struct Body: Decodable, NullableFields {
+        static let nullable: Set<String> = ["assignee_id", "effort", "url"]
         let objectionId: UUID?
         let title: String?
         let format: String?
@@ -32,7 +33,8 @@ struct ContentController {
         }
     }
 
-    struct FeedbackBody: Decodable {
+    struct FeedbackBody: Decodable, NullableFields {
+        static let nullable: Set<String> = ["account", "comment"]
         let helpful: Bool?
         let account: String?
         let comment: String?
@@ -79,7 +81,7 @@ struct ContentController {
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "content item")
-        let expected = try request.ifMatchVersion()
+        let expected = request.ifMatchVersion()
         let body = try await request.decodeJSON(Body.self, context: context)
         if body.objectionId != nil { throw Problem.invalid([.init(field: "objection_id", message: "cannot be changed")]) }
         let item = try await actions.editContent(by: identity, id: id, title: body.title, format: body.format, status: body.status,

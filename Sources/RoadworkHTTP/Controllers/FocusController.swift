@@ -42,12 +42,9 @@ struct FocusController {
         let kind = query["kind"].map { check.oneOf(String($0), field: "kind", FocusKind.self) } ?? nil
         let status = query["status"].map { check.oneOf(String($0), field: "status", FocusStatus.self) } ?? nil
         try check.finish()
-        let cursor = try page.cursor.map { key -> (String, UUID) in
-            guard key.count == 2, let id = UUID(uuidString: key[1]) else { throw Problem.invalid([.init(field: "cursor", message: "is not valid")]) }
-            return (key[0], id)
-        }
+        let cursor = try page.textCursor
         let items = try await database.tenant(identity) { try $0.focusItems(kind: kind, status: status, after: cursor, limit: page.limit + 1) }
-        return try Response.json(ListResponse(fetched: items, limit: page.limit) { [Store.focusSortKey($0), $0.id.uuidString] })
+        return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.textKey(Store.focusSortKey($0), $0.id) })
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
@@ -67,7 +64,7 @@ struct FocusController {
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "focus item")
-        let expected = try request.ifMatchVersion()
+        let expected = request.ifMatchVersion()
         let body = try await request.decodeJSON(Body.self, context: context)
         let item = try await actions.editFocusItem(by: identity, id: id, title: body.title, description: body.description, status: body.status,
                                                    expectedVersion: expected)

@@ -9,12 +9,14 @@ struct ObjectionController {
     let database: Database
     let actions: Actions
 
-    struct CreateBody: Decodable {
+    struct CreateBody: Decodable, NullableFields {
+        static let nullable: Set<String> = ["obstacle_id"]
         let statement: String?
         let obstacleId: UUID?
     }
 
-    struct UpdateBody: Decodable {
+    struct UpdateBody: Decodable, NullableFields {
+        static let nullable: Set<String> = ["obstacle_id"]
         let statement: String?
         let obstacleId: UUID??
         let status: String?
@@ -68,7 +70,7 @@ struct ObjectionController {
 
     @Sendable func similar(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
-        guard let text = request.uri.queryParameters["text"].map(String.init), !text.trimmed.isEmpty else {
+        guard let text = request.uri.queryParameters["text"].map({ String($0).trimmed }), !text.isEmpty else {
             throw Problem.invalid([.init(field: "text", message: "is required")])
         }
         let items = try await database.tenant(identity) { try $0.similarObjections(to: text, limit: 10) }
@@ -100,7 +102,7 @@ struct ObjectionController {
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "objection")
-        let expected = try request.ifMatchVersion()
+        let expected = request.ifMatchVersion()
         let body = try await request.decodeJSON(UpdateBody.self, context: context)
         let objection = try await actions.editObjection(by: identity, id: id, statement: body.statement, obstacleID: body.obstacleId,
                                                         status: body.status, expectedVersion: expected)

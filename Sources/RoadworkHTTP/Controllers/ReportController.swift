@@ -11,7 +11,8 @@ struct ReportController {
     let database: Database
     let actions: Actions
 
-    struct CreateBody: Decodable {
+    struct CreateBody: Decodable, NullableFields {
+        static let nullable: Set<String> = ["deal_amount", "stage", "competitor", "persona", "industry", "product", "occurred_on", "objection_id"]
         let summary: String?
         let account: String?
         let dealAmount: Double?

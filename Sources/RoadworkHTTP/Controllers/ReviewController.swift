@@ -54,7 +54,7 @@ struct ReviewController {
     @Sendable func lineup(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.heads)
         let id = try request.uuidParameter("id", context: context, what: "review")
-        let expected = try request.ifMatchVersion()
+        let expected = request.ifMatchVersion()
         let body = try await request.decodeJSON(LineupBody.self, context: context)
         let review = try await actions.setLineup(by: identity, reviewID: id, opportunities: body.opportunities, obstacles: body.obstacles,
                                                  notes: body.notes, expectedVersion: expected)

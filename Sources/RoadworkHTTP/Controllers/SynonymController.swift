@@ -44,7 +44,7 @@ struct SynonymController {
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "synonym group")
-        let expected = try request.ifMatchVersion()
+        let expected = request.ifMatchVersion()
         let body = try await request.decodeJSON(Body.self, context: context)
         let group = try await actions.editSynonymGroup(by: identity, id: id, terms: body.terms, expectedVersion: expected)
         return try Response.json(group, version: group.version)
@@ -53,7 +53,7 @@ struct SynonymController {
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let id = try request.uuidParameter("id", context: context, what: "synonym group")
-        let expected = try request.ifMatchVersion()
+        let expected = request.ifMatchVersion()
         try await actions.deleteSynonymGroup(by: identity, id: id, expectedVersion: expected)
         return Response(status: .noContent)
     }

@@ -13,7 +13,6 @@ struct TokenController {
         let name: String?
         let scope: String?
         let expiresInDays: Int?
-        let expiresAt: Date?
     }
 
     struct AccountBody: Decodable {
@@ -45,8 +44,7 @@ struct TokenController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
         let body = try await request.decodeJSON(TokenBody.self, context: context)
-        let made = try await actions.makePersonalToken(by: identity, name: body.name, scope: body.scope, expiresInDays: body.expiresInDays,
-                                                       expiresAt: body.expiresAt)
+        let made = try await actions.makePersonalToken(by: identity, name: body.name, scope: body.scope, expiresInDays: body.expiresInDays)
         return try Response.json(Made(token: made.token, secret: made.secret), status: .created)
     }
 
@@ -85,7 +83,7 @@ struct TokenController {
         let id = try request.uuidParameter("id", context: context, what: "service account")
         let body = try await request.decodeJSON(TokenBody.self, context: context)
         let made = try await actions.makeServiceToken(by: identity, accountID: id, name: body.name, scope: body.scope,
-                                                      expiresInDays: body.expiresInDays, expiresAt: body.expiresAt)
+                                                      expiresInDays: body.expiresInDays)
         return try Response.json(Made(token: made.token, secret: made.secret), status: .created)
     }
 }

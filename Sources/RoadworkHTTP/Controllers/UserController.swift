@@ -56,14 +56,9 @@ struct UserController {
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let page = try Page(request)
-        let cursor = try page.cursor.map { key -> (name: String, id: UUID) in
-            guard key.count == 2, let id = UUID(uuidString: key[1]) else {
-                throw Problem.invalid([.init(field: "cursor", message: "is not a cursor this server gave out")])
-            }
-            return (key[0], id)
-        }
+        let cursor = try page.textCursor.map { (name: $0.0, id: $0.1) }
         let users = try await database.tenant(identity.orgID) { try $0.users(after: cursor, limit: page.limit + 1) }
-        return try Response.json(ListResponse(fetched: users.map(UserResponse.init), limit: page.limit) { [$0.name, $0.id.uuidString] })
+        return try Response.json(ListResponse(fetched: users.map(UserResponse.init), limit: page.limit) { Page.textKey($0.name, $0.id) })
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
@@ -85,7 +80,7 @@ struct UserController {
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let id = try request.uuidParameter("id", context: context, what: "user")
-        let expected = try request.ifMatchVersion()
+        let expected = request.ifMatchVersion()
         let body = try await request.decodeJSON(UpdateUser.self, context: context)
         let user = try await actions.editUser(by: identity, id: id, name: body.name, role: body.role, active: body.active,
                                               password: body.password, expectedVersion: expected)

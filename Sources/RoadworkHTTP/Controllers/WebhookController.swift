@@ -62,7 +62,7 @@ struct WebhookController {
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: [.admin])
         let id = try request.uuidParameter("id", context: context, what: "webhook endpoint")
-        let expected = try request.ifMatchVersion()
+        let expected = request.ifMatchVersion()
         let body = try await request.decodeJSON(Body.self, context: context)
         let endpoint = try await actions.editWebhook(by: identity, id: id, url: body.url, description: body.description, eventTypes: body.eventTypes,
                                                      format: body.format, enabled: body.enabled, expectedVersion: expected)

@@ -35,9 +35,14 @@ struct CSVExport {
     /// The answer: `text/csv`, streamed. The first page is read before answering, so a bad filter or a missing right
     /// is a 4xx, not a cut-off file; `?bom=true` starts the file with a byte-order mark for Excel.
     func response(_ list: ExportList, request: Request, identity: Identity) async throws -> Response {
+        let bom: Bool
+        switch request.uri.queryParameters["bom"] {
+        case nil, "false": bom = false
+        case "true": bom = true
+        default: throw Problem.invalid([.init(field: "bom", message: "must be true or false")])
+        }
         let (header, page) = try source(list, request: request, identity: identity)
         let first = try await database.tenant(identity) { try page($0, nil) }
-        let bom = request.uri.queryParameters["bom"] == "true"
         let database = self.database
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: (bom ? CSV.byteOrderMark : "") + CSV.line(header) + first.text))

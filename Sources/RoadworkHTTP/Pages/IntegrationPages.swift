@@ -30,7 +30,7 @@ struct IntegrationPages {
             let id = try request.uuidParameter("id", context: context, what: "service account")
             do {
                 let made = try await web.actions.makeServiceToken(by: identity, accountID: id, name: form["name"], scope: form["scope"],
-                                                                  expiresInDays: form.days("expires_in_days"), expiresAt: nil)
+                                                                  expiresInDays: form.days("expires_in_days"))
                 return try await page(request, identity: identity, secret: ("token “\(made.token.name)”", made.secret), status: .created)
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, errors: Web.fieldMessages(error).mapKeys { "token_\(id.lowercasedText)_" + $0 },

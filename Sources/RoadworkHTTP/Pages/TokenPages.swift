@@ -18,7 +18,7 @@ struct TokenPages {
             let form = try await web.form(request, context: context)
             do {
                 let made = try await web.actions.makePersonalToken(by: identity, name: form["name"], scope: form["scope"],
-                                                                   expiresInDays: form.days("expires_in_days"), expiresAt: nil)
+                                                                   expiresInDays: form.days("expires_in_days"))
                 return try await page(request, identity: identity, made: made, status: .created)
             } catch let error as ValidationError {
                 return try await page(request, identity: identity, form: ["name": form["name"] ?? ""], errors: Web.fieldMessages(error),
