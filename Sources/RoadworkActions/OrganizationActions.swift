@@ -51,12 +51,12 @@ extension Actions {
     }
 
     /// Checks an email and password and opens a session (see `Database.signIn`).
-    public func signIn(email: String?, password: String?, throttle: SignInThrottle) async throws -> SignInResult {
+    public func signIn(email: String?, password: String?, address: String?, throttle: SignInThrottle) async throws -> SignInResult {
         var check = Validator()
         let email = check.text(email, field: "email", max: 254)
         if (password ?? "").isEmpty { check.fail("password", "is required") }
         try check.finish()
-        return try await database.signIn(email: email!, password: password!, throttle: throttle)
+        return try await database.signIn(email: email!, password: password!, address: address, throttle: throttle)
     }
 
     /// Ends the session the person is signed in with. An API token is revoked on its own, not by signing out.

@@ -10,8 +10,12 @@ public struct AppRequestContext: RequestContext {
     /// Set by `SessionTokenMiddleware` on routes that look their session up in their own transaction.
     public var sessionToken: String?
 
-    public init(source: Source) {
+    /// The client's IP address as the socket shows it (behind a proxy, the proxy's); nil in router tests.
+    public let clientAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Request bodies are small JSON documents or forms.

@@ -43,7 +43,8 @@ public struct RoadworkConfig: Sendable {
         bcryptCost = environment["ROADWORK_BCRYPT_COST"].flatMap(UInt8.init) ?? 12
         signInThrottle = SignInThrottle(
             maxFailures: environment["ROADWORK_SIGNIN_MAX_FAILURES"].flatMap(Int.init) ?? 5,
-            windowSeconds: environment["ROADWORK_SIGNIN_WINDOW_SECONDS"].flatMap(Int.init) ?? 900
+            windowSeconds: environment["ROADWORK_SIGNIN_WINDOW_SECONDS"].flatMap(Int.init) ?? 900,
+            maxFailuresPerAddress: environment["ROADWORK_SIGNIN_MAX_FAILURES_PER_ADDRESS"].flatMap(Int.init) ?? 50
         )
         publicURL = (environment["ROADWORK_PUBLIC_URL"] ?? "http://\(host):\(port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         webhookAllowPrivate = ["1", "true", "yes"].contains(environment["ROADWORK_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "")

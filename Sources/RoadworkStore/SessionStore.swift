@@ -7,10 +7,13 @@ import RoadworkDomain
 public struct SignInThrottle: Sendable {
     public let maxFailures: Int
     public let windowSeconds: Int
+    /// Failures one client address may have in the window, whatever emails it tries.
+    public let maxFailuresPerAddress: Int
 
-    public init(maxFailures: Int = 5, windowSeconds: Int = 900) {
+    public init(maxFailures: Int = 5, windowSeconds: Int = 900, maxFailuresPerAddress: Int = 50) {
         self.maxFailures = maxFailures
         self.windowSeconds = windowSeconds
+        self.maxFailuresPerAddress = maxFailuresPerAddress
     }
 }
 
@@ -27,11 +30,15 @@ extension Database {
     public static let sessionLifetimeSeconds = 30 * 24 * 3600
 
     /// Checks a password and opens a session; failures count towards the email's throttle.
-    public func signIn(email: String, password: String, throttle: SignInThrottle) async throws -> SignInResult {
+    public func signIn(email: String, password: String, address: String?, throttle: SignInThrottle) async throws -> SignInResult {
         let key = email.trimmed.lowercased()
+        // Failures are counted per email and per client address (same table, "address:" keys no email can take).
+        let addressKey = address.map { "address:\($0)" }
         let (wait, account) = try await unscoped { connection -> (Int, SignInAccount?) in
             let wait: Int = try connection.query(
-                "SELECT roadwork_signin_wait_seconds($1, $2, $3) AS wait", [key, throttle.maxFailures, throttle.windowSeconds]
+                """
+                SELECT greatest(roadwork_signin_wait_seconds($1, $2, $3), coalesce(roadwork_signin_wait_seconds($4, $5, $3), 0)) AS wait
+                """, [key, throttle.maxFailures, throttle.windowSeconds, addressKey, throttle.maxFailuresPerAddress]
             ).first!.decode("wait")
             let account = try connection.query("SELECT * FROM roadwork_signin_account($1)", [key]).first.map {
                 SignInAccount(userID: try $0.decode("user_id"), orgID: try $0.decode("org_id"),
@@ -46,7 +53,10 @@ extension Database {
             passwords.verify(password, hash: account?.passwordHash ?? passwords.decoy)
         }
         guard let account, account.active, matches else {
-            try await unscoped { _ = try $0.query("SELECT roadwork_signin_failed($1, $2)", [key, throttle.windowSeconds]) }
+            try await unscoped { connection in
+                _ = try connection.query("SELECT roadwork_signin_failed($1, $2)", [key, throttle.windowSeconds])
+                if let addressKey { _ = try connection.query("SELECT roadwork_signin_failed($1, $2)", [addressKey, throttle.windowSeconds]) }
+            }
             return .invalidCredentials
         }
 

@@ -26,6 +26,63 @@ struct SessionTests {
         }
     }
 
+    @Test func signInTakesAsLongForAnUnknownEmailAnInactivePersonAndAWrongPassword() async throws {
+        // A cost where bcrypt, not the database, makes up most of an attempt; no throttle in the way.
+        let app = try TestApp(maxFailures: 1_000, maxFailuresPerAddress: 1_000, bcryptCost: 9)
+        let org = try await app.organization()
+        try await app.test { client in
+            let admin = try await client.token(org.emails[.admin]!)
+            let users = try await client.get("users", token: admin)["items"] as! [[String: Any]]
+            let inactive = try #require(users.first { $0["email"] as? String == org.emails[.rep]! }?["id"] as? String)
+            try await client.call(.patch, "/api/v1/users/\(inactive)", token: admin, body: ["active": false]) { #expect($0.status == .ok) }
+            func median(_ email: String, _ password: String) async throws -> Duration {
+                var times: [Duration] = []
+                for _ in 0..<20 {
+                    let started = ContinuousClock.now
+                    try await client.call(.post, "/api/v1/session", token: nil, body: ["email": email, "password": password]) {
+                        #expect($0.status == .unauthorized)
+                    }
+                    times.append(ContinuousClock.now - started)
+                }
+                return times.sorted()[10]
+            }
+            let wrongPassword = try await median(org.emails[.marketer]!, "not the password")
+            let unknown = try await median("nobody-\(UUID())@example.com", "password")
+            let deactivated = try await median(org.emails[.rep]!, "password")
+            for (kind, time) in [("unknown email", unknown), ("inactive person", deactivated)] {
+                let ratio = time / wrongPassword
+                #expect(ratio > 0.67 && ratio < 1.5, "\(kind): median \(time) against \(wrongPassword) for a wrong password")
+            }
+        }
+    }
+
+    @Test func oneAddressTryingManyEmailsIsThrottled() async throws {
+        let app = try TestApp(maxFailures: 5, maxFailuresPerAddress: 8)
+        let org = try await app.organization()
+        try await app.test(.live) { client in
+            for attempt in 0..<8 {
+                // (429 once earlier tests' failures from this address, in the same window, add up.)
+                try await client.call(.post, "/api/v1/session", token: nil, body: ["email": "guess-\(UUID())@example.com", "password": "password"]) {
+                    #expect([.unauthorized, .tooManyRequests].contains($0.status), "attempt \(attempt)")
+                }
+            }
+            // Each email failed once, but the address has used up its failures: even the right password waits.
+            try await client.call(.post, "/api/v1/session", token: nil, body: ["email": org.emails[.rep]!, "password": "password"]) { response in
+                _ = try response.problemFields(status: .tooManyRequests)
+                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 > 0)
+            }
+        }
+        // Without an address (the router tests' requests) only the per-email count applies.
+        let other = try TestApp(maxFailures: 5, maxFailuresPerAddress: 8)
+        let second = try await other.organization()
+        try await other.test { client in
+            for attempt in 0..<8 {
+                try await client.call(.post, "/api/v1/session", token: nil, body: ["email": "guess-\(attempt)@example.com", "password": "x"]) { _ in }
+            }
+            _ = try await client.token(second.emails[.rep]!)
+        }
+    }
+
     @Test func theBearerSchemeIsReadInAnyCaseAndBlanksAroundTheTokenAreIgnored() async throws {
         let app = try TestApp()
         let org = try await app.organization()

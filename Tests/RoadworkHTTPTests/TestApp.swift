@@ -14,20 +14,20 @@ struct TestApp {
     let database: Database
     let config: RoadworkConfig
 
-    init(maxFailures: Int = 5, webhookAllowPrivate: Bool = false) throws {
+    init(maxFailures: Int = 5, maxFailuresPerAddress: Int = 50, bcryptCost: UInt8 = 4, webhookAllowPrivate: Bool = false) throws {
         var config = RoadworkConfig(environment: [:])
         config.webhookAllowPrivate = webhookAllowPrivate
         config.databaseURL = try TestDatabase.url()
-        config.bcryptCost = 4
-        config.signInThrottle = SignInThrottle(maxFailures: maxFailures, windowSeconds: 900)
+        config.bcryptCost = bcryptCost
+        config.signInThrottle = SignInThrottle(maxFailures: maxFailures, windowSeconds: 900, maxFailuresPerAddress: maxFailuresPerAddress)
         self.config = config
-        database = Database(pool: ConnectionPool(conninfo: config.databaseURL, size: 4), passwords: PasswordHasher(cost: 4))
+        database = Database(pool: ConnectionPool(conninfo: config.databaseURL, size: 4), passwords: PasswordHasher(cost: bcryptCost))
     }
 
-    /// Runs `body` against the router, then closes the pool.
-    func test(logger: Logger? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// Runs `body` against the router (or, `.live`, a server on a real socket), then closes the pool.
+    func test(_ mode: TestingSetup = .router, logger: Logger? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = Application(router: buildRouter(config: config, database: database), logger: logger)
-        try await app.test(.router, body)
+        try await app.test(mode, body)
         await database.pool.shutdown()
     }
 

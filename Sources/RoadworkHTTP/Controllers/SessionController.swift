@@ -49,7 +49,7 @@ struct SessionController {
 
     @Sendable func signIn(request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(SignIn.self, context: context)
-        switch try await actions.signIn(email: body.email, password: body.password, throttle: config.signInThrottle) {
+        switch try await actions.signIn(email: body.email, password: body.password, address: context.clientAddress, throttle: config.signInThrottle) {
         case .signedIn(let token, let identity):
             var response = try Response.json(SignedIn(token: token, user: Me(identity)))
             response.setCookie(sessionCookie(token, maxAge: Database.sessionLifetimeSeconds))
@@ -57,7 +57,7 @@ struct SessionController {
         case .invalidCredentials:
             throw Problem(status: .unauthorized, detail: "The email or password is not right.")
         case .throttled(let seconds):
-            var problem = Problem(status: .tooManyRequests, detail: "Too many failed sign-ins for this email; try again in \(Self.minutes(seconds)).")
+            var problem = Problem(status: .tooManyRequests, detail: "Too many failed sign-ins for this email or from this address; try again in \(Self.minutes(seconds)).")
             problem.headers[.retryAfter] = String(seconds)
             throw problem
         }

@@ -24,7 +24,8 @@ struct SignInPages {
             }
             let result: SignInResult
             do {
-                result = try await web.actions.signIn(email: email, password: form["password"], throttle: web.config.signInThrottle)
+                result = try await web.actions.signIn(email: email, password: form["password"], address: context.clientAddress,
+                                                      throttle: web.config.signInThrottle)
             } catch is ValidationError {
                 return failure("Enter your email and password.", .unprocessableContent)
             }
