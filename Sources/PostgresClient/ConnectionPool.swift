@@ -20,6 +20,8 @@ public final class ConnectionPool: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Lease, any Error>
+        /// Ends the wait at the acquire timeout; cancelled as soon as the waiter is served or gives up.
+        let timer: Task<Void, Never>
     }
 
     private struct State {
@@ -152,7 +154,7 @@ public final class ConnectionPool: Sendable {
             return (state.idle, state.waiters)
         }
         _ = idle
-        waiters.forEach { $0.continuation.resume(throwing: PostgresError.poolClosed) }
+        waiters.forEach { $0.timer.cancel(); $0.continuation.resume(throwing: PostgresError.poolClosed) }
         try? await threads.shutdownGracefully()
     }
 
@@ -163,19 +165,27 @@ public final class ConnectionPool: Sendable {
         return connection
     }
 
+    /// Waits in line when every connection is lent. A task cancelled while waiting (its client gave up) leaves the line
+    /// at once with `CancellationError`, holding nothing; a lease handed over just before stays the caller's to release.
     private func acquireAny() async throws -> Connection {
-        let lease: Lease = try await withCheckedThrowingContinuation { continuation in
-            let immediate: Result<Lease, PostgresError>? = state.withLock { state in
-                if state.closed { return .failure(.poolClosed) }
-                if let connection = state.idle.popLast() { return .success(.reuse(connection)) }
-                if state.open < size { state.open += 1; return .success(.open) }
-                state.nextWaiterID += 1
-                let id = state.nextWaiterID
-                state.waiters.append(Waiter(id: id, continuation: continuation))
-                scheduleTimeout(for: id)
-                return nil
+        let id = state.withLock { state -> UInt64 in state.nextWaiterID += 1; return state.nextWaiterID }
+        let lease: Lease = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let immediate: Result<Lease, any Error>? = state.withLock { state in
+                    if state.closed { return .failure(PostgresError.poolClosed) }
+                    if let connection = state.idle.popLast() { return .success(.reuse(connection)) }
+                    if state.open < size { state.open += 1; return .success(.open) }
+                    // Checked under the lock the cancellation handler takes, so a cancel is seen here or finds the waiter.
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiters.append(Waiter(id: id, continuation: continuation, timer: timeout(for: id)))
+                    return nil
+                }
+                if let immediate { continuation.resume(with: immediate) }
             }
-            if let immediate { continuation.resume(with: immediate) }
+        } onCancel: {
+            let waiter = removeWaiter(id)
+            waiter?.timer.cancel()
+            waiter?.continuation.resume(throwing: CancellationError())
         }
         switch lease {
         case .reuse(let connection):
@@ -191,17 +201,16 @@ public final class ConnectionPool: Sendable {
         }
     }
 
-    private func scheduleTimeout(for id: UInt64) {
+    private func timeout(for id: UInt64) -> Task<Void, Never> {
         let timeout = acquireTimeout
-        Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard let self else { return }
-            let waiter: Waiter? = self.state.withLock { state in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index)
-            }
-            waiter?.continuation.resume(throwing: PostgresError.acquireTimeout)
+        return Task { [weak self] in
+            guard (try? await Task.sleep(for: timeout)) != nil, let self else { return }
+            self.removeWaiter(id)?.continuation.resume(throwing: PostgresError.acquireTimeout)
         }
+    }
+
+    private func removeWaiter(_ id: UInt64) -> Waiter? {
+        state.withLock { state in state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) } }
     }
 
     private func release(_ connection: Connection) {
@@ -216,6 +225,7 @@ public final class ConnectionPool: Sendable {
             state.idle.append(connection)
             return nil
         }
+        waiter?.timer.cancel()
         waiter?.continuation.resume(returning: .reuse(connection))
     }
 
@@ -226,6 +236,7 @@ public final class ConnectionPool: Sendable {
             state.open -= 1
             return nil
         }
+        waiter?.timer.cancel()
         waiter?.continuation.resume(returning: .open)
     }
 }

@@ -100,6 +100,48 @@ struct ConnectionPoolTests {
         await pool.shutdown()
     }
 
+    @Test func waitersCancelledWithTheirRequestLeaveTheLineAndThePoolServesAtFullSpeed() async throws {
+        let pool = ConnectionPool(conninfo: try TestDatabase.url(), size: 2, acquireTimeout: .seconds(60))
+        func burst() async throws -> Duration {
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<200 { group.addTask { _ = try await pool.read { try $0.query("SELECT 1").rows.count } } }
+                try await group.waitForAll()
+            }
+            return ContinuousClock.now - started
+        }
+        let before = try await burst()
+        let holding = Flag(), released = Flag()
+        let holders = (0..<2).map { _ in
+            Task {
+                try await pool.transaction { connection in
+                    holding.set()
+                    for _ in 0..<3000 where !released.isSet { usleep(10_000) }
+                    _ = try connection.query("SELECT 1")
+                }
+            }
+        }
+        while pool.usage.inUse < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        // 500 requests wait for the two busy connections; their clients give up.
+        let abandoned = (0..<500).map { _ in Task { try await pool.read { try $0.query("SELECT 1").rows.count } } }
+        while pool.usage.waiting < 500 { try await Task.sleep(for: .milliseconds(5)) }
+        let cancelled = ContinuousClock.now
+        abandoned.forEach { $0.cancel() }
+        for task in abandoned { await #expect(throws: CancellationError.self) { _ = try await task.value } }
+        // They left the line at once (not after the 60 s acquire timeout), holding nothing.
+        #expect(ContinuousClock.now - cancelled < .seconds(10))
+        #expect(pool.usage.waiting == 0)
+        #expect(pool.usage.inUse == 2)
+        released.set()
+        for holder in holders { try await holder.value }
+        #expect(pool.usage.inUse == 0 && pool.usage.open <= 2)
+        // Nobody is left holding a place: the next burst is served like the first.
+        let after = try await burst()
+        #expect(after < before * 5 + .milliseconds(500), "200 reads took \(after) after the abandoned wait, \(before) before")
+        #expect(pool.usage.waiting == 0 && pool.usage.inUse == 0)
+        await pool.shutdown()
+    }
+
     @Test func aTransactionsSettingsReachItsFirstStatementAndEndWithIt() async throws {
         let pool = ConnectionPool(conninfo: try TestDatabase.url(), size: 1)
         let settings = [(name: "roadwork.probe", value: "first")]
