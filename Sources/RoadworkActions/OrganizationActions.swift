@@ -6,11 +6,12 @@ extension Actions {
     /// Changes how the backlog scores: the half-life of a report's weight and the deal size that counts as one.
     public func updateSettings(by identity: Identity, halfLifeDays: Double?, referenceDealSize: Double?, expectedVersion: Int?) async throws -> Organization {
         var check = Validator()
-        if let days = halfLifeDays, !(days.isFinite && days > 0 && days <= 3650) {
-            check.fail("half_life_days", "must be more than 0 and at most 3650 days")
+        // A half-life under a day would zero every score by the next morning; the bounds are openapi.yaml's.
+        if let days = halfLifeDays, !(days.isFinite && days >= 1 && days <= 3650) {
+            check.fail("half_life_days", "must be from 1 to 3650 days")
         }
-        if let size = referenceDealSize, !(size.isFinite && size > 0 && size <= 1e12) {
-            check.fail("reference_deal_size", "must be more than 0 and at most 1,000,000,000,000")
+        if let size = referenceDealSize, !(size.isFinite && size >= 1 && size <= 1e12) {
+            check.fail("reference_deal_size", "must be from 1 to 1,000,000,000,000")
         }
         try check.finish()
         return try await change(by: identity) {
