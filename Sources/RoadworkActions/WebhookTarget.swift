@@ -20,7 +20,10 @@ public enum WebhookTarget {
                                                     enabled: enabled, creating: creating)
         if let url = settings.url {
             if !allowPrivate, let host = URL(string: url)?.host, isAddress(host) {
-                throw ValidationError(field: "url", "must name a host, not an address; an operator may allow addresses with ROADWORK_WEBHOOK_ALLOW_PRIVATE")
+                let address = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                throw ValidationError(field: "url", isPrivate(address)
+                    ? "is \(address), a loopback, private, link-local or metadata address; an operator may allow such targets with ROADWORK_WEBHOOK_ALLOW_PRIVATE"
+                    : "must name a host, not an address; an operator may allow addresses with ROADWORK_WEBHOOK_ALLOW_PRIVATE")
             }
             if let refusal = await refusal(for: url, allowPrivate: allowPrivate, unresolved: nil) { throw ValidationError(field: "url", refusal) }
         }

@@ -23,6 +23,7 @@ struct Serve: AsyncParsableCommand {
         if let port { config.port = port }
         if let cookieSecure { config.cookieSecure = cookieSecure }
         try config.checkMail()
+        do { try checkPageTemplates() } catch { throw ValidationError("cannot start: \(error)") }
         let logger = Logs.bootstrap(level: config.logLevel)
         let app = buildApplication(config: config, database: database.database(config, logger: logger), logger: logger)
         try await app.runService()

@@ -143,7 +143,7 @@ public struct WebhookSettings: Sendable, Equatable {
     /// An endpoint URL: http(s), a host name whose last label starts with a letter (openapi.yaml's pattern) or an address
     /// (which only an operator who allows private targets accepts), an optional port, a path of URL characters.
     nonisolated(unsafe) static let urlShape = try! Regex(
-        #"^[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*|[0-9.]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,4})?(/([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"#)
+        #"^[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*|[0-9.]+|\[[0-9A-Fa-f:.]+\])(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"#)
 
     /// Checks the given fields; `creating` requires a URL and event types. Whether the URL's host is a public address is
     /// checked where names can be resolved (the HTTP layer), before anything is stored.

@@ -30,9 +30,16 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
     return app
 }
 
+/// Parses every page template and checks each page has one; `roadwork serve` calls it first and does not start when it
+/// throws (the error names the template).
+public func checkPageTemplates() throws {
+    _ = try Templates.load()
+}
+
 /// The router with every route and middleware; tests drive it directly.
 public func buildRouter(config: RoadworkConfig, database: Database) -> Router<AppRequestContext> {
     _ = RoadworkMetrics.registry
+    _ = Templates.library
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware())

@@ -49,7 +49,7 @@ struct PageChangeTests {
             let admin = try await client.token(org.emails[.admin]!)
             let page = try await post(client, "/admin/settings", token: admin, ["half_life_days": "0", "reference_deal_size": "50000"])
             #expect(page.status == .unprocessableContent)
-            let message = "must be more than 0 and at most 3650 days"
+            let message = "must be from 1 to 3650 days"
             #expect(String(buffer: page.body).contains("This \(message)."))
             try await client.call(.patch, "/api/v1/settings", token: admin, body: ["half_life_days": 0]) { response in
                 #expect(response.status == .unprocessableContent)

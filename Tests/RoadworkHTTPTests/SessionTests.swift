@@ -35,20 +35,20 @@ struct SessionTests {
             let users = try await client.get("users", token: admin)["items"] as! [[String: Any]]
             let inactive = try #require(users.first { $0["email"] as? String == org.emails[.rep]! }?["id"] as? String)
             try await client.call(.patch, "/api/v1/users/\(inactive)", token: admin, body: ["active": false]) { #expect($0.status == .ok) }
-            func median(_ email: String, _ password: String) async throws -> Duration {
-                var times: [Duration] = []
-                for _ in 0..<20 {
+            // The three kinds take turns, so a busy moment of the machine (other suites run alongside) hits all alike.
+            let kinds = [(org.emails[.marketer]!, "not the password"), ("nobody-\(UUID())@example.com", "password"), (org.emails[.rep]!, "password")]
+            var times: [[Duration]] = [[], [], []]
+            for _ in 0..<20 {
+                for (index, (email, password)) in kinds.enumerated() {
                     let started = ContinuousClock.now
                     try await client.call(.post, "/api/v1/session", token: nil, body: ["email": email, "password": password]) {
                         #expect($0.status == .unauthorized)
                     }
-                    times.append(ContinuousClock.now - started)
+                    times[index].append(ContinuousClock.now - started)
                 }
-                return times.sorted()[10]
             }
-            let wrongPassword = try await median(org.emails[.marketer]!, "not the password")
-            let unknown = try await median("nobody-\(UUID())@example.com", "password")
-            let deactivated = try await median(org.emails[.rep]!, "password")
+            let medians = times.map { $0.sorted()[10] }
+            let (wrongPassword, unknown, deactivated) = (medians[0], medians[1], medians[2])
             for (kind, time) in [("unknown email", unknown), ("inactive person", deactivated)] {
                 let ratio = time / wrongPassword
                 #expect(ratio > 0.67 && ratio < 1.5, "\(kind): median \(time) against \(wrongPassword) for a wrong password")

@@ -346,7 +346,44 @@ def similarity_eval():
             f"recall@5 ≥ {bars[0]}, top-1 ≥ {bars[1]}", f["recall_at5"] >= bars[0] and f["top1"] >= bars[1])
 
 
+def contract(examples=100):
+    """The API contract run of deploy/test, longer: 100 examples an operation and a random seed, on the demo organization,
+    against a server in its default configuration (docs/api.md)."""
+    import random
+    venv = ROOT / ".roadwork/venv"
+    sh(["bash", "-c", f". deploy/postgres.sh && ensure_python_tools {venv}"])
+    sh([BIN, "demo", "--if-empty"], env={"ROADWORK_DATABASE_URL": APP_URL})
+    port = PORT + 3
+    process = subprocess.Popen([BIN, "serve", "--port", str(port), "--log-level", "warning"], env={**os.environ, "ROADWORK_DATABASE_URL": APP_URL},
+                               stdout=subprocess.DEVNULL, stderr=open(ROOT / ".roadwork/bench-contract.log", "a"))
+    servers.append(process)
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz").status == 200: break
+        except Exception:
+            time.sleep(0.1)
+    seed = random.randrange(1, 1 << 31)
+    log(f"schemathesis, {examples} examples an operation, seed {seed}, as each role")
+    started = time.monotonic()
+    out = sh(["Tests/contract/run", f"http://127.0.0.1:{port}", str(examples), str(seed)],
+             env={"ROADWORK_SCHEMATHESIS": str(venv / "bin/st")}, check=False)
+    took = time.monotonic() - started
+    process.terminate(); process.wait()
+    print(out.stdout[-6000:])
+    roles = re.findall(r"schemathesis as (\S+): (\d+) generated, (\d+) passed", out.stdout)
+    failed = re.findall(r"schemathesis as (\S+) FAILED", out.stdout)
+    generated = sum(int(g) for _, g, _ in roles)
+    row(f"API contract, 5 roles, {examples} examples an operation (seed {seed})", "schemathesis: all checks, stateful phase",
+        f"{generated:,} requests passed for {len(roles)} roles" + (f"; failures as {', '.join(failed)}" if failed else "") + f", {took / 60:.1f} min",
+        "0 failures, 0 errors", out.returncode == 0)
+
+
 def main():
+    if os.environ.get("BENCH_ONLY") == "contract":
+        # The contract row alone, on the demo organization (prints its row; BENCHMARKS.md is left as it is).
+        contract()
+        for r in rows: print(" | ".join(map(str, r)))
+        return
     if os.environ.get("BENCH_ONLY") == "import":
         # The import row alone, on a 10k-report organization (prints its row; BENCHMARKS.md is left as it is).
         print(load(SIZES[0], 10000))
@@ -454,6 +491,7 @@ def main():
     rss = peak_rss_mb(server)
     row("server memory", "peak RSS over the runs", f"{rss:.0f} MB", "≤ 150 MB", rss <= 150)
     server.terminate(); server.wait()
+    contract()
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, {platform.platform()}"
     lines = ["# Benchmarks", "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine}, with",

@@ -60,7 +60,7 @@ struct AdminPages {
         let (users, organization) = try await web.database.tenant(identity) { store in
             (try store.users(after: nil, limit: 500), try store.organization())
         }
-        return web.page("admin", title: "Admin", identity: identity, request: request, values: [
+        return web.page(.admin, title: "Admin", identity: identity, request: request, values: [
             "users": users.map { user -> [String: Any] in
                 ["id": user.id.lowercasedText, "name": user.name, "email": user.email, "active": user.active,
                  "roles": Role.allCases.map { ["value": $0.rawValue, "selected": $0 == user.role] as [String: Any] }]

@@ -33,7 +33,7 @@ struct BacklogPages {
                             "owner": entry.activeContent?.assigneeID.flatMap { names[$0] } ?? "unassigned"])
                 }, "formats": ContentFormat.allCases.map(\.rawValue)]
             }
-            return web.page("backlog", title: "Backlog", identity: identity, request: request, values: values)
+            return web.page(.backlog, title: "Backlog", identity: identity, request: request, values: values)
         }
         router.post("backlog/next") { request, context in
             let identity = try await web.identity(request, as: Roles.planners)

@@ -30,7 +30,7 @@ struct ContentPages {
                 }
                 return ["columns": columns]
             }
-            return web.page("content", title: "Content", identity: identity, request: request, values: values)
+            return web.page(.content, title: "Content", identity: identity, request: request, values: values)
         }
         router.post("content/:id") { request, context in
             let identity = try await web.identity(request, as: Roles.planners)

@@ -23,7 +23,7 @@ struct DetailPages {
                         "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])
             }
             guard let values else { throw Problem.notFound("objection") }
-            return web.page("objection", title: "Objection", identity: identity, request: request, values: values)
+            return web.page(.objection, title: "Objection", identity: identity, request: request, values: values)
         }
         router.get("items/:id") { request, context in
             let identity = try await web.identity(request)
@@ -37,7 +37,7 @@ struct DetailPages {
                         "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])
             }
             guard let values else { throw Problem.notFound("focus item") }
-            return web.page("item", title: "Focus item", identity: identity, request: request, values: values)
+            return web.page(.item, title: "Focus item", identity: identity, request: request, values: values)
         }
     }
 }

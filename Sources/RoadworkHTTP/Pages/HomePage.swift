@@ -52,7 +52,7 @@ struct HomePage {
                 }
                 return values.mapValues { $0 as Any }
             }
-            return web.page("home", title: "Home", identity: identity, request: request, values: values, revalidated: true)
+            return web.page(.home, title: "Home", identity: identity, request: request, values: values, revalidated: true)
         }
         router.post("notifications/:id/read") { request, context in
             let identity = try await web.identity(request)

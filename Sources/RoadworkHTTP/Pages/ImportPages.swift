@@ -115,6 +115,6 @@ struct ImportPages {
     private func page(_ request: Request, identity: Identity, values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         var all = values
         all["maxMB"] = Self.maxBytes >> 20
-        return web.page("import", title: "Import field reports", identity: identity, request: request, values: all, status: status)
+        return web.page(.`import`, title: "Import field reports", identity: identity, request: request, values: all, status: status)
     }
 }

@@ -102,7 +102,7 @@ struct IntegrationPages {
         let (accounts, endpoints) = try await web.database.tenant(identity) { store in
             (try store.serviceAccounts().map { ($0, try store.tokens(of: $0.id)) }, try store.endpoints())
         }
-        return web.page("integrations", title: "Integrations", identity: identity, request: request, values: present([
+        return web.page(.integrations, title: "Integrations", identity: identity, request: request, values: present([
             "secret": secret.map { ["what": $0.what, "value": $0.value] },
             "accounts": accounts.map { account, tokens -> [String: Any] in
                 let prefix = "token_\(account.id.lowercasedText)_"
@@ -125,7 +125,7 @@ struct IntegrationPages {
             guard let endpoint = try store.endpoint(id: id) else { throw DomainError.notFound("webhook endpoint") }
             return (endpoint, try store.deliveries(endpointID: id, limit: 100))
         }
-        return web.page("webhook", title: "Webhook endpoint", identity: identity, request: request, values: [
+        return web.page(.webhook, title: "Webhook endpoint", identity: identity, request: request, values: [
             "endpoint": present([
                 "id": endpoint.id.lowercasedText, "url": endpoint.url, "description": endpoint.description, "version": endpoint.version,
                 "enabled": endpoint.enabled, "disabledReason": endpoint.disabledReason, "failures": endpoint.failures,

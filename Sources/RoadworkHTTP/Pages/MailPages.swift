@@ -15,7 +15,7 @@ struct MailPages {
             guard !link.kind.isEssential else {
                 return linkPage(request, heading: "Nothing to unsubscribe from", message: "This mail is sent only when you ask for it.")
             }
-            return web.page("mail_link", title: "Unsubscribe", identity: nil, request: request, values: [
+            return web.page(.mail_link, title: "Unsubscribe", identity: nil, request: request, values: [
                 "heading": "Stop these mails?", "message": "You will no longer get: \(link.kind.label).", "confirm": true,
                 "action": "/mail/\(try token(request, context))/unsubscribe", "button": "Unsubscribe",
             ])
@@ -45,17 +45,17 @@ struct MailPages {
             }
         }
         router.get("forgot") { request, _ in
-            web.page("forgot", title: "Forgot your password?", identity: nil, request: request, values: [:])
+            web.page(.forgot, title: "Forgot your password?", identity: nil, request: request, values: [:])
         }
         router.post("forgot") { request, context in
             let form = Form(String(buffer: try await request.body.collect(upTo: context.maxUploadSize)))
             do {
                 try await web.actions.requestPasswordReset(email: form.nonEmpty("email"))
             } catch let error as ValidationError {
-                return web.page("forgot", title: "Forgot your password?", identity: nil, request: request,
+                return web.page(.forgot, title: "Forgot your password?", identity: nil, request: request,
                                 values: ["errors": Web.fieldMessages(error)], status: .unprocessableContent)
             }
-            return web.page("forgot", title: "Forgot your password?", identity: nil, request: request, values: ["sent": true])
+            return web.page(.forgot, title: "Forgot your password?", identity: nil, request: request, values: ["sent": true])
         }
         router.get("reset/:token") { request, context in
             try await choosePage(request, token: try token(request, context))
@@ -98,7 +98,7 @@ struct MailPages {
 
     private func linkPage(_ request: Request, heading: String, message: String, contentURL: String? = nil,
                           status: HTTPResponse.Status = .ok) -> Response {
-        web.page("mail_link", title: heading, identity: nil, request: request,
+        web.page(.mail_link, title: heading, identity: nil, request: request,
                  values: present(["heading": heading, "message": message, "contentURL": contentURL]), status: status)
     }
 
@@ -114,14 +114,14 @@ struct MailPages {
                                     "heading": $0.purpose == "invitation" ? "Welcome, \($0.name): choose your password" : "Choose a new password"] },
             "errors": errors,
         ])
-        return web.page("choose_password", title: "Choose a password", identity: nil, request: request, values: values,
+        return web.page(.choose_password, title: "Choose a password", identity: nil, request: request, values: values,
                         status: person == nil && status == .ok ? .notFound : status)
     }
 
     private func preferencesPage(_ request: Request, identity: Identity) async throws -> Response {
         let preferences = try await web.actions.mailPreferences(by: identity)
         let kinds = MailKind.optional.filter { $0.isSent(to: identity.role) }
-        return web.page("preferences", title: "Mail preferences", identity: identity, request: request, values: [
+        return web.page(.preferences, title: "Mail preferences", identity: identity, request: request, values: [
             "email": identity.email, "shown": kinds.map(\.rawValue).joined(separator: ","),
             "kinds": kinds.map { ["kind": $0.rawValue, "label": $0.label, "on": preferences.wants($0)] as [String: Any] },
         ])

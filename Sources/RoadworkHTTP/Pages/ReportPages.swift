@@ -35,9 +35,18 @@ struct ReportPages {
                                         product: form["product"], occurredOn: form["occurred_on"], objectionID: objectionID)
                 // The form's idempotency key makes a double tap (or a resubmitted page) file once.
                 let fingerprint = Self.fields.map { "\($0)=\(values[$0] ?? "")" }.joined(separator: "&")
-                let request = form.nonEmpty("idempotency_key").map { IdempotentRequest(key: "form:" + $0, fingerprint: fingerprint) }
-                _ = try await web.actions.file(by: identity, draft, idempotency: request, answer: { (303, $0.report.id.uuidString) })
-                return Web.redirect("/", done: "Report filed. Thank you!")
+                let once = form.nonEmpty("idempotency_key").map { IdempotentRequest(key: "form:" + $0, fingerprint: fingerprint) }
+                switch try await web.actions.file(by: identity, draft, idempotency: once, answer: { (303, $0.report.id.uuidString) }) {
+                case .filed:
+                    return Web.redirect("/", done: "Report filed. Thank you!")
+                case .replayed:
+                    return Web.redirect("/", done: "This report was already filed; it was not filed twice.")
+                case .keyReused:
+                    // The same form sent again with other text: nothing is filed; the text stays, with a fresh key to send it.
+                    values["idempotency_key"] = UUID().uuidString
+                    errors["form"] = "This form was already sent with different text, so nothing was filed now. Check the report and send it again."
+                    return try await self.form(request, identity: identity, values: values, errors: errors, status: .conflict)
+                }
             } catch let error as ValidationError {
                 for item in error.errors { errors[item.field] = errors[item.field] ?? "This \(item.message)." }
                 return try await self.form(request, identity: identity, values: values, errors: errors, status: .unprocessableContent)
@@ -56,6 +65,6 @@ struct ReportPages {
                                               "selected": values["objection_id"] == $0.id.lowercasedText] as [String: Any] }
         all["stages"] = BuyingStage.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),
                                                     "selected": values["stage"] == $0.rawValue] as [String: Any] }
-        return web.page("report_new", title: "File a report", identity: identity, request: request, values: all, status: status)
+        return web.page(.report_new, title: "File a report", identity: identity, request: request, values: all, status: status)
     }
 }

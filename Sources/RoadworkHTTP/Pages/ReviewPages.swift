@@ -47,7 +47,7 @@ struct ReviewPages {
                 }
                 return values
             }
-            return web.page("review", title: "Joint review", identity: identity, request: request, values: values)
+            return web.page(.review, title: "Joint review", identity: identity, request: request, values: values)
         }
         router.post("review/open") { request, context in
             let identity = try await web.identity(request, as: Roles.heads)

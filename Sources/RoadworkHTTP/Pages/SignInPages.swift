@@ -12,7 +12,7 @@ struct SignInPages {
         router.get("signin") { request, _ in
             // After choosing a password from a mailed link (a fixed message: the URL cannot put words on the page).
             let saved = request.uri.queryParameters["password"] == "saved"
-            return web.page("signin", title: "Sign in", identity: nil, request: request,
+            return web.page(.signin, title: "Sign in", identity: nil, request: request,
                             values: saved ? ["notice": "Your password is saved. Sign in with it."] : [:])
         }
         router.post("signin") { request, context in
@@ -20,7 +20,7 @@ struct SignInPages {
             let form = Form(String(buffer: buffer))
             let email = form["email"] ?? ""
             let failure = { (message: String, status: HTTPResponse.Status) in
-                web.page("signin", title: "Sign in", identity: nil, request: request, values: ["email": email, "error": message], status: status)
+                web.page(.signin, title: "Sign in", identity: nil, request: request, values: ["email": email, "error": message], status: status)
             }
             let result: SignInResult
             do {

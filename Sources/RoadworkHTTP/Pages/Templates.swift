@@ -1,26 +1,49 @@
 import Mustache
 
+/// A page's template: every page names one of these, so a page without a template does not compile.
+enum PageTemplate: String, CaseIterable, Sendable {
+    case signin, home, report_new, triage, backlog, content, review, objection, item, admin, vocabulary, tokens, integrations
+    case webhook, duplicates, mail_link, forgot, choose_password, preferences, `import`
+}
+
 /// The page templates, embedded in the binary and parsed once at start-up.
 enum Templates {
-    static let library: MustacheLibrary = {
+    /// A template that is missing or does not parse, found when the server starts (it then does not start).
+    struct Broken: Error, CustomStringConvertible {
+        let name: String
+        let reason: String
+        var description: String { "template \(name).mustache \(reason)" }
+    }
+
+    static let sources: [String: [UInt8]] = [
+        "layout": PackageResources.layout_mustache, "signin": PackageResources.signin_mustache,
+        "home": PackageResources.home_mustache, "report_new": PackageResources.report_new_mustache,
+        "triage": PackageResources.triage_mustache, "backlog": PackageResources.backlog_mustache,
+        "content": PackageResources.content_mustache, "review": PackageResources.review_mustache,
+        "objection": PackageResources.objection_mustache, "item": PackageResources.item_mustache,
+        "admin": PackageResources.admin_mustache, "vocabulary": PackageResources.vocabulary_mustache,
+        "tokens": PackageResources.tokens_mustache, "integrations": PackageResources.integrations_mustache,
+        "webhook": PackageResources.webhook_mustache, "duplicates": PackageResources.duplicates_mustache,
+        "mail_link": PackageResources.mail_link_mustache, "forgot": PackageResources.forgot_mustache,
+        "choose_password": PackageResources.choose_password_mustache, "preferences": PackageResources.preferences_mustache,
+        "import": PackageResources.import_mustache,
+    ]
+
+    /// Parses every template and checks each page's is there; `buildRouter` calls it, so a broken one stops start-up.
+    static func load() throws -> MustacheLibrary {
         var library = MustacheLibrary()
-        let sources: [(String, [UInt8])] = [
-            ("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
-            ("home", PackageResources.home_mustache), ("report_new", PackageResources.report_new_mustache),
-            ("triage", PackageResources.triage_mustache), ("backlog", PackageResources.backlog_mustache),
-            ("content", PackageResources.content_mustache), ("review", PackageResources.review_mustache),
-            ("objection", PackageResources.objection_mustache), ("item", PackageResources.item_mustache),
-            ("admin", PackageResources.admin_mustache), ("vocabulary", PackageResources.vocabulary_mustache),
-            ("tokens", PackageResources.tokens_mustache), ("integrations", PackageResources.integrations_mustache),
-            ("webhook", PackageResources.webhook_mustache), ("duplicates", PackageResources.duplicates_mustache),
-            ("mail_link", PackageResources.mail_link_mustache), ("forgot", PackageResources.forgot_mustache),
-            ("choose_password", PackageResources.choose_password_mustache), ("preferences", PackageResources.preferences_mustache),
-            ("import", PackageResources.import_mustache),
-        ]
         for (name, bytes) in sources {
-            // A template that does not parse is a programming error caught by the page tests.
-            try! library.register(String(decoding: bytes, as: UTF8.self), named: name)
+            do { try library.register(String(decoding: bytes, as: UTF8.self), named: name) } catch {
+                throw Broken(name: name, reason: "does not parse: \(error)")
+            }
+        }
+        for name in ["layout"] + PageTemplate.allCases.map(\.rawValue) where library.getTemplate(named: name) == nil {
+            throw Broken(name: name, reason: "is missing: add it to Sources/RoadworkHTTP/Resources/templates and Templates.sources")
         }
         return library
+    }
+
+    static let library: MustacheLibrary = {
+        do { return try load() } catch { fatalError("\(error)") }
     }()
 }

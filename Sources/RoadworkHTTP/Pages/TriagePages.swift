@@ -22,7 +22,7 @@ struct TriagePages {
                     "reports": inbox.map(Self.row),
                 ]
             }
-            return web.page("triage", title: "Triage", identity: identity, request: request, values: values)
+            return web.page(.triage, title: "Triage", identity: identity, request: request, values: values)
         }
         // Objections that read alike, each offered as a merge of the smaller into the larger (a page of its own: comparing
         // every new objection with all the others is more work than the inbox should wait for).
@@ -38,7 +38,7 @@ struct TriagePages {
                     },
                 ]
             }
-            return web.page("duplicates", title: "Duplicate objections", identity: identity, request: request, values: values)
+            return web.page(.duplicates, title: "Duplicate objections", identity: identity, request: request, values: values)
         }
         router.post("triage/accept-confident") { request, context in
             let identity = try await web.identity(request, as: Roles.planners)

@@ -58,6 +58,6 @@ struct VocabularyPages {
                                 "error": failedHere ? failed!.2 : nil])
             },
         ])
-        return web.page("vocabulary", title: "Vocabulary", identity: identity, request: request, values: values, status: status)
+        return web.page(.vocabulary, title: "Vocabulary", identity: identity, request: request, values: values, status: status)
     }
 }

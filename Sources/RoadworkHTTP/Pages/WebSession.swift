@@ -68,7 +68,7 @@ struct Web {
 
     /// A rendered page with the layout's common values.
     /// With `revalidated`, a weak ETag of the HTML and 304 when the browser holds it already (see `Revalidation`).
-    func page(_ template: String, title: String, identity: Identity?, request: Request, values: [String: Any], status: HTTPResponse.Status = .ok,
+    func page(_ template: PageTemplate, title: String, identity: Identity?, request: Request, values: [String: Any], status: HTTPResponse.Status = .ok,
               revalidated: Bool = false) -> Response {
         var all = values
         all["title"] = title
@@ -82,7 +82,8 @@ struct Web {
             all["isRep"] = identity.role == .rep
         }
         if let flash = request.uri.queryParameters["done"] { all["flash"] = String(flash) }
-        let html = Templates.library.render(all, withTemplate: template) ?? ""
+        // Every PageTemplate was checked at start-up, so this renders.
+        let html = Templates.library.render(all, withTemplate: template.rawValue) ?? ""
         if revalidated && status == .ok { return Revalidation.response(Array(html.utf8), contentType: "text/html; charset=utf-8", request: request) }
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }

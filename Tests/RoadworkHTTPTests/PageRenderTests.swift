@@ -1,0 +1,47 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RoadworkDomain
+import RoadworkHTTP
+import Testing
+
+@Suite("Every page renders for every role")
+struct PageRenderTests {
+    @Test func everyPageAnswersEveryRoleWithAWholePageOrARefusal() async throws {
+        try checkPageTemplates()
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let objection = try await client.create("objections", token: marketer, ["statement": "Pages need SSO"])["id"] as! String
+            let item = try await client.create("items", token: marketer, ["kind": "obstacle", "title": "Security reviews"])["id"] as! String
+            _ = try await client.create("reports", token: marketer, ["summary": "Asked for SSO", "account": "Acme"])
+            let paths = ["/", "/reports/new", "/triage", "/triage/duplicates", "/backlog", "/content", "/review", "/objections/\(objection)",
+                         "/items/\(item)", "/vocabulary", "/tokens", "/preferences", "/import", "/admin", "/admin/integrations"]
+            for role in Role.allCases {
+                let token = try await client.token(org.emails[role]!)
+                var rendered = 0
+                for path in paths {
+                    try await client.execute(uri: path, method: .get,
+                                             headers: [.cookie: "roadwork_session=\(token)", .accept: "text/html"]) { response in
+                        let html = String(buffer: response.body)
+                        #expect([.ok, .forbidden].contains(response.status), "\(role.rawValue) \(path): \(response.status)")
+                        #expect(html.hasSuffix("</html>\n") || html.hasSuffix("</html>"), "\(role.rawValue) \(path) is not a whole page")
+                        if response.status == .ok {
+                            rendered += 1
+                            #expect(html.contains("<main") && html.count > 800, "\(role.rawValue) \(path) rendered almost nothing")
+                        }
+                    }
+                }
+                // Everyone has their own pages; nobody is refused everything.
+                #expect(rendered >= 6, "\(role.rawValue) saw only \(rendered) pages")
+            }
+            for path in ["/signin", "/forgot"] {
+                try await client.execute(uri: path, method: .get, headers: [.accept: "text/html"]) { response in
+                    #expect(response.status == .ok && String(buffer: response.body).contains("<form"), "\(path)")
+                }
+            }
+        }
+    }
+}
