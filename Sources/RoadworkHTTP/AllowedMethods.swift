@@ -39,16 +39,19 @@ final class RouteMethods: Sendable {
     }
 }
 
-/// A known path asked with a method it does not answer gets 405 and `Allow`, not 404 (RFC 9110 §15.5.6).
+/// A known path asked with a method it does not answer gets 405 and `Allow`, not 404 (RFC 9110 §15.5.6). Only a 404 is
+/// looked into, so requests the router matches pay nothing; a 404 from a matched route (no such object) stays a 404.
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: RouteMethods
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let allowed = routes.allowed(path: request.uri.path), !allowed.contains(request.method) {
+        do {
+            return try await next(request, context)
+        } catch where Problem.from(error)?.status == .notFound {
+            guard let allowed = routes.allowed(path: request.uri.path), !allowed.contains(request.method) else { throw error }
             var problem = Problem(status: .methodNotAllowed, detail: "\(request.method) is not allowed here.")
             problem.headers[.allow] = allowed.map(\.rawValue).sorted().joined(separator: ", ")
             throw problem
         }
-        return try await next(request, context)
     }
 }

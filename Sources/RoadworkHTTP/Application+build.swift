@@ -33,7 +33,7 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
 /// Parses every page template and checks each page has one; `roadwork serve` calls it first and does not start when it
 /// throws (the error names the template).
 public func checkPageTemplates() throws {
-    _ = try Templates.load()
+    _ = try Templates.loaded.get()
 }
 
 /// The router with every route and middleware; tests drive it directly.

@@ -43,7 +43,7 @@ struct Page {
     var timeCursor: (Date, UUID)? {
         get throws {
             guard let (head, id) = try keyed() else { return nil }
-            guard (1...16).contains(head.count), head.utf8.allSatisfy { (48...57).contains($0) }, let micros = Int64(head) else { throw Self.unreadable() }
+            guard let micros = head.wholeNumber(maxDigits: 16) else { throw Self.unreadable() }
             return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
         }
     }
@@ -62,7 +62,7 @@ struct Page {
     var sequenceCursor: Int64? {
         get throws {
             guard let cursor else { return nil }
-            guard (1...18).contains(cursor.count), cursor.utf8.allSatisfy { (48...57).contains($0) }, let number = Int64(cursor) else { throw Self.unreadable() }
+            guard let number = cursor.wholeNumber(maxDigits: 18) else { throw Self.unreadable() }
             return number
         }
     }
@@ -98,4 +98,12 @@ struct ListResponse<Item: Encodable>: Encodable {
     }
 
     private enum CodingKeys: String, CodingKey { case items, nextCursor }
+}
+
+extension Substring {
+    /// 1 to `maxDigits` ASCII digits and nothing else (no sign, no blanks) as a number; cursors and ETags are written so.
+    func wholeNumber(maxDigits: Int) -> Int64? {
+        guard (1...maxDigits).contains(utf8.count), utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        return Int64(self)
+    }
 }

@@ -92,11 +92,10 @@ extension Request {
         if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
         // A value that is not one of our ETags matches no version, like a stale one (RFC 9110 §13.1.1): the change is
         // checked first (a bad body is still 422) and then answers 412.
-        guard tag.count >= 3, tag.count <= 20, tag.hasPrefix("\""), tag.hasSuffix("\""),
-              tag.dropFirst().dropLast().utf8.allSatisfy({ (48...57).contains($0) }), let version = Int(tag.dropFirst().dropLast()) else {
+        guard tag.count >= 3, tag.hasPrefix("\""), tag.hasSuffix("\""), let version = tag.dropFirst().dropLast().wholeNumber(maxDigits: 18) else {
             return Self.noVersion
         }
-        return version
+        return Int(version)
     }
 
     /// A UUID path parameter; a malformed one is a 404 like any unknown id.

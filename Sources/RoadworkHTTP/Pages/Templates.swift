@@ -43,7 +43,10 @@ enum Templates {
         return library
     }
 
-    static let library: MustacheLibrary = {
-        do { return try load() } catch { fatalError("\(error)") }
-    }()
+    /// Parsed once: `checkPageTemplates` reports a failure; pages render from the library.
+    static let loaded = Result { try load() }
+
+    static var library: MustacheLibrary {
+        do { return try loaded.get() } catch { fatalError("\(error)") }
+    }
 }
