@@ -48,6 +48,11 @@ public struct ImportPreview: Sendable {
 }
 
 extension Actions {
+    /// Keeps an uploaded file for a day, for the import page to map, preview and import.
+    public func stageImport(by identity: Identity, fileName: String, data: [UInt8]) async throws -> UUID {
+        try await change(by: identity) { try $0.saveUpload(fileName: String(fileName.prefix(200)), data: data) }
+    }
+
     /// Imports field reports from a CSV export as `identity`, in one transaction: rows that pass filing's rules become
     /// reports (streamed with COPY), rows that do not are listed with their line and reason, rows imported before are
     /// skipped. A file that is not CSV (wrong encoding, ragged rows, broken quotes, an endless line, empty) changes

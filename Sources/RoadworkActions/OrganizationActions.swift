@@ -52,17 +52,37 @@ extension Actions {
     }
 
     /// Checks an email and password and opens a session (see `Database.signIn`).
-    public func signIn(email: String?, password: String?, address: String?, throttle: SignInThrottle) async throws -> SignInResult {
+    public func signIn(email: String?, password: String?, address: String?, userAgent: String? = nil, throttle: SignInThrottle) async throws -> SignInResult {
         var check = Validator()
         let email = check.text(email, field: "email", max: 254)
         if (password ?? "").isEmpty { check.fail("password", "is required") }
         try check.finish()
-        return try await database.signIn(email: email!, password: password!, address: address, throttle: throttle)
+        return try await database.signIn(email: email!, password: password!, address: address, userAgent: userAgent, throttle: throttle)
     }
 
     /// Ends the session the person is signed in with. An API token is revoked on its own, not by signing out.
     public func signOut(by identity: Identity) async throws {
         guard let session = identity.sessionID else { return }
-        try await change(by: identity) { try $0.endSession(id: session) }
+        try await change(by: identity) { try $0.endSession(id: session, of: identity.userID) }
+    }
+
+    /// Where the person is signed in: their open sessions, newest first.
+    public func sessions(of identity: Identity) async throws -> [SignedInSession] {
+        try await database.tenant(identity) { try $0.sessions(of: identity.userID) }
+    }
+
+    /// Ends one of the person's own sessions (a phone left somewhere); another person's is not found. The session asking
+    /// is a conflict: ending it is signing out.
+    public func endSession(by identity: Identity, id: UUID) async throws {
+        if id == identity.sessionID { throw DomainError.conflict("this is the session you are using; sign out instead") }
+        try await change(by: identity) { store in
+            guard try store.endSession(id: id, of: identity.userID) else { throw DomainError.notFound("session") }
+        }
+    }
+
+    /// Signs the person out everywhere: every open session ends, this one included. API tokens stay (they are revoked
+    /// one by one on their own page). The number of sessions ended.
+    public func signOutEverywhere(by identity: Identity) async throws -> Int {
+        try await change(by: identity) { try $0.endSessions(of: identity.userID) }
     }
 }

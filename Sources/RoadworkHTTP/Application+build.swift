@@ -45,6 +45,8 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware())
+    let refusals = PageRefusalMiddleware()
+    router.add(middleware: refusals)
     let routeMethods = RouteMethods()
     router.add(middleware: MethodNotAllowedMiddleware(routes: routeMethods))
     router.add(middleware: DatabaseWorkMiddleware(database: database))
@@ -80,6 +82,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     let web = Web(database: database, actions: actions, config: config)
     StaticAssets.addRoutes(to: router)
     SignInPages(web: web).addRoutes(to: router)
+    SessionPages(web: web).addRoutes(to: router)
     HomePage(web: web).addRoutes(to: router)
     ReportPages(web: web).addRoutes(to: router)
     TriagePages(web: web).addRoutes(to: router)
@@ -95,6 +98,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     MailPages(web: web).addRoutes(to: router)
     ImportPages(web: web).addRoutes(to: router)
     routeMethods.load(from: router)
+    refusals.route(with: router.buildResponder())
     return router
 }
 

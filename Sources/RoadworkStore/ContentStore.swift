@@ -201,12 +201,15 @@ extension Store {
         }
     }
 
-    /// Marks one of the actor's notifications read; someone else's is not found.
+    /// Marks one of the actor's notifications read; someone else's is not found. Marking it again changes (and records) nothing.
     public func markNotificationRead(id: UUID) throws {
-        let updated = try connection.query(
-            "UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE org_id = $1 AND user_id = $2 AND id = $3",
-            [orgID, actorID, id]
+        let marked = try connection.query(
+            "UPDATE notifications SET read_at = now() WHERE org_id = $1 AND user_id = $2 AND id = $3 AND read_at IS NULL", [orgID, actorID, id]
         ).affectedRows
-        if updated == 0 { throw DomainError.notFound("notification") }
+        if marked > 0 {
+            try audit("notification.read", "notification", id, before: Nothing?.none, after: ["read": true])
+        } else if try connection.query("SELECT 1 FROM notifications WHERE org_id = $1 AND user_id = $2 AND id = $3", [orgID, actorID, id]).first == nil {
+            throw DomainError.notFound("notification")
+        }
     }
 }

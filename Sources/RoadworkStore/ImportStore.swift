@@ -106,10 +106,12 @@ extension Store {
     /// Keeps an upload from the import page (the person's own; uploads older than a day are dropped).
     public func saveUpload(fileName: String, data: [UInt8]) throws -> UUID {
         try connection.query("DELETE FROM import_uploads WHERE org_id = $1 AND created_at < now() - interval '1 day'", [orgID])
-        return try connection.query(
+        let id: UUID = try connection.query(
             "INSERT INTO import_uploads (org_id, user_id, file_name, data_base64) VALUES ($1, $2, $3, $4) RETURNING id",
             [orgID, actorID, fileName, Data(data).base64EncodedString()]
         ).first!.decode("id")
+        try audit("import.uploaded", "import_upload", id, before: Nothing?.none, after: ["file_name": fileName, "bytes": String(data.count)])
+        return id
     }
 
     public func upload(id: UUID) throws -> ImportUpload? {

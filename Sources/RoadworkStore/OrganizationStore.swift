@@ -13,6 +13,7 @@ extension Database {
                 [orgID, name]
             ).first!
             let organization = try Store.organization(from: row)
+            try store.audit("organization.created", "organization", orgID, before: Nothing?.none, after: ["name": name])
             let user = try store.createUser(admin, passwordHash: hash)
             return (organization, user)
         }

@@ -30,7 +30,7 @@ extension Database {
     public static let sessionLifetimeSeconds = 30 * 24 * 3600
 
     /// Checks a password and opens a session; failures count towards the email's throttle.
-    public func signIn(email: String, password: String, address: String?, throttle: SignInThrottle) async throws -> SignInResult {
+    public func signIn(email: String, password: String, address: String?, userAgent: String? = nil, throttle: SignInThrottle) async throws -> SignInResult {
         let key = email.trimmed.lowercased()
         // Failures are counted per email and per client address (same table, "address:" keys no email can take).
         let addressKey = address.map { "address:\($0)" }
@@ -65,10 +65,10 @@ extension Database {
             try store.connection.query("SELECT roadwork_signin_succeeded($1)", [key])
             let session: UUID = try store.connection.query(
                 """
-                INSERT INTO sessions (org_id, user_id, token_hash, expires_at)
-                VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + make_interval(secs => $4)) RETURNING id
+                INSERT INTO sessions (org_id, user_id, token_hash, expires_at, address, user_agent)
+                VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + make_interval(secs => $4), $5, $6) RETURNING id
                 """,
-                [account.orgID, account.userID, token, Self.sessionLifetimeSeconds]
+                [account.orgID, account.userID, token, Self.sessionLifetimeSeconds, address, userAgent.map { String($0.prefix(300)) }]
             ).first!.decode("id")
             try store.audit("session.signed_in", "session", session, before: Nothing?.none, after: ["user_id": account.userID])
         }
@@ -129,15 +129,47 @@ extension Database {
     }
 }
 
+/// One open session of a person, as "where you're signed in" lists it.
+public struct SignedInSession: Sendable {
+    public let id: UUID
+    public let createdAt: Date
+    public let expiresAt: Date
+    public let address: String?
+    public let userAgent: String?
+}
+
 extension Store {
-    /// Ends one session (signing out) so its token no longer signs anyone in.
-    public func endSession(id: UUID) throws {
+    /// Ends one of `userID`'s open sessions (signing out) so its token no longer signs anyone in; false when there is none
+    /// such (another person's, or ended already).
+    @discardableResult
+    public func endSession(id: UUID, of userID: UUID) throws -> Bool {
         let ended = try connection.query(
-            "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL RETURNING user_id", [id, orgID]
-        ).first
-        if let ended {
-            try audit("session.signed_out", "session", id, before: Nothing?.none, after: ["user_id": try ended.decode("user_id", as: UUID.self)])
+            "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND org_id = $2 AND user_id = $3 AND revoked_at IS NULL", [id, orgID, userID]
+        ).affectedRows > 0
+        if ended { try audit("session.signed_out", "session", id, before: Nothing?.none, after: ["user_id": userID]) }
+        return ended
+    }
+
+    /// A person's open sessions, newest first.
+    public func sessions(of userID: UUID) throws -> [SignedInSession] {
+        try connection.query(
+            """
+            SELECT id, created_at, expires_at, address, user_agent FROM sessions
+            WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at DESC, id DESC LIMIT 200
+            """, [orgID, userID]
+        ).rows.map { row in
+            SignedInSession(id: try row.decode("id"), createdAt: try row.decode("created_at"), expiresAt: try row.decode("expires_at"),
+                            address: try row.decode("address"), userAgent: try row.decode("user_agent"))
         }
+    }
+
+    /// Ends every open session of a person ("sign out everywhere"), as one recorded change; the number ended.
+    public func endSessions(of userID: UUID) throws -> Int {
+        let ended = try connection.query(
+            "UPDATE sessions SET revoked_at = now() WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()", [orgID, userID]
+        ).affectedRows
+        if ended > 0 { try audit("session.signed_out_everywhere", "user", userID, before: Nothing?.none, after: ["sessions_ended": ended]) }
+        return ended
     }
 
     /// Revokes every open session of a user (deactivated, or password changed).

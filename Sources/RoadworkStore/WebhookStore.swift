@@ -86,7 +86,11 @@ extension Store {
                 INSERT INTO outbox_events (org_id, type, object_type, object_id, actor_id, data, dispatched_at)
                 VALUES ($1, $2, 'webhook_endpoint', $3, $4, jsonb_build_object('object', jsonb_build_object('message',
                         'A test event from Roadwork: this endpoint receives and verifies events.')), now())
-                RETURNING id, seq)
+                RETURNING id, seq),
+            -- The test event is the change's domain event: its audit row points at it rather than announcing a second one.
+            audited AS (
+                INSERT INTO audit_events (org_id, actor_id, action, object_type, object_id, after, event_id)
+                SELECT $1, $4, 'webhook.test_sent', 'webhook_endpoint', $3, jsonb_build_object('event_id', id), id FROM event)
             INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, event_seq) SELECT $1, $3, id, seq FROM event RETURNING event_id
             """,
             [orgID, DomainEventType.test, endpoint.id, actorID]

@@ -217,7 +217,9 @@ struct MailTests {
                 #expect(String(buffer: response.body).contains("Welcome, Ines Invited"))
             }
             try await client.execute(uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                     body: ByteBuffer(string: "password=invited+and+in")) { response in
+                                     body: ByteBuffer(string: "password=invited+and+in")) { #expect($0.status == .forbidden, "no CSRF token") }
+            try await client.execute(uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "roadwork_csrf=c5"],
+                                     body: ByteBuffer(string: "_csrf=c5&password=invited+and+in")) { response in
                 #expect(response.status == .seeOther)
                 #expect(response.headers[.location] == "/signin?password=saved")
             }

@@ -8,17 +8,6 @@ import Testing
 
 @Suite("Pages make their changes through the same functions as the API")
 struct PageChangeTests {
-    /// Posts a form as a browser signed in with `token` would (session cookie, CSRF cookie and field).
-    func post(_ client: any TestClientProtocol, _ path: String, token: String, _ fields: [String: String]) async throws -> TestResponse {
-        let csrf = "test-csrf"
-        let body = (fields.merging(["_csrf": csrf]) { a, _ in a })
-            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
-        return try await client.execute(uri: path, method: .post,
-                                        headers: [.contentType: "application/x-www-form-urlencoded",
-                                                  .cookie: "\(AuthenticationMiddleware.cookieName)=\(token); roadwork_csrf=\(csrf)"],
-                                        body: ByteBuffer(string: body)) { $0 }
-    }
-
     @Test func aRepCannotJudgeUnpublishedContentFromThePageAsTheAPIAlreadyRefused() async throws {
         let app = try TestApp()
         let org = try await app.organization()
@@ -28,12 +17,12 @@ struct PageChangeTests {
             let objection = try #require(try await client.create("objections", token: marketer, ["statement": "No offline mode"])["id"] as? String)
             let content = try #require(try await client.create("content", token: marketer, ["objection_id": objection, "title": "Offline FAQ",
                                                                                              "format": "one_pager"])["id"] as? String)
-            let refused = try await post(client, "/content/\(content)/feedback", token: rep, ["helpful": "true"])
+            let refused = try await client.postForm("/content/\(content)/feedback", token: rep, ["helpful": "true"])
             #expect(refused.status == .notFound)
             try await client.call(.patch, "/api/v1/content/\(content)", token: marketer, body: ["status": "published", "url": "https://example.com/o"]) {
                 #expect($0.status == .ok)
             }
-            let accepted = try await post(client, "/content/\(content)/feedback", token: rep, ["helpful": "true"])
+            let accepted = try await client.postForm("/content/\(content)/feedback", token: rep, ["helpful": "true"])
             #expect(accepted.status == .seeOther)
             let verdicts: Int = try await app.database.tenant(org.id) {
                 try $0.connection.query("SELECT count(*)::integer AS n FROM content_feedback").first!.decode("n")
@@ -47,7 +36,7 @@ struct PageChangeTests {
         let org = try await app.organization()
         try await app.test { client in
             let admin = try await client.token(org.emails[.admin]!)
-            let page = try await post(client, "/admin/settings", token: admin, ["half_life_days": "0", "reference_deal_size": "50000"])
+            let page = try await client.postForm("/admin/settings", token: admin, ["half_life_days": "0", "reference_deal_size": "50000"])
             #expect(page.status == .unprocessableContent)
             let message = "must be from 1 to 3650 days"
             #expect(String(buffer: page.body).contains("This \(message)."))
@@ -69,7 +58,7 @@ struct PageChangeTests {
             let report = try #require(try await client.create("reports", token: rep, ["summary": "They need SCIM provisioning", "account": "Acme"])["report"]
                                       as? [String: Any])
             let id = try #require(report["id"] as? String)
-            let response = try await post(client, "/triage/\(id)", token: marketer, ["objection_statement": "No such wall"])
+            let response = try await client.postForm("/triage/\(id)", token: marketer, ["objection_statement": "No such wall"])
             #expect(response.status == .seeOther)
             #expect(response.headers[.location]?.contains("names%20no%20open%20objection") == true)
             let triaged: Bool = try await app.database.tenant(org.id) {

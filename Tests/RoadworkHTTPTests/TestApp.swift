@@ -62,6 +62,17 @@ extension TestClientProtocol {
         }
     }
 
+    /// Posts a form as a browser would: signed in with `token` (nil: signed out), with its CSRF cookie and field.
+    func postForm(_ path: String, token: String?, _ fields: [String: String]) async throws -> TestResponse {
+        let csrf = "test-csrf"
+        let body = (fields.merging(["_csrf": csrf]) { a, _ in a })
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        let session = token.map { "roadwork_session=\($0); " } ?? ""
+        return try await execute(uri: path, method: .post,
+                                 headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "\(session)roadwork_csrf=\(csrf)"],
+                                 body: ByteBuffer(string: body)) { $0 }
+    }
+
     /// A request with a bearer token and an optional JSON body.
     func call<T>(_ method: HTTPRequest.Method, _ uri: String, token: String?, body: Any? = nil, headers extra: HTTPFields = [:],
                  _ check: @escaping (TestResponse) async throws -> T) async throws -> T {

@@ -33,11 +33,13 @@ struct AdminPages {
             let form = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "user")
             do {
-                _ = try await web.actions.editUser(by: identity, id: id, name: nil, role: form["role"], active: form["active"].map { $0 == "true" },
+                _ = try await web.actions.editUser(by: identity, id: id, name: nil, role: form["role"], active: try form.bool("active"),
                                                    password: nil, expectedVersion: nil)
                 return Web.redirect("/admin", done: "Saved.")
             } catch let error as ValidationError {
-                return Web.redirect("/admin", done: "Not saved: \(error.errors.first?.message ?? "invalid").")
+                throw PageRefusal(back: "/admin", message: "Not saved: \(error.description).")
+            } catch DomainError.conflict(let message) {
+                throw PageRefusal(back: "/admin", message: "Not saved: \(message).", status: .conflict)
             }
         }
         router.post("admin/settings") { request, context in

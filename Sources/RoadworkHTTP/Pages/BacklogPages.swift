@@ -42,7 +42,7 @@ struct BacklogPages {
             do {
                 pulled = try await web.actions.pullNext(by: identity, format: form.nonEmpty("format"), title: nil)?.content.id
             } catch let error as ValidationError {
-                return Web.redirect("/backlog", done: "Nothing pulled: \(error.description).")
+                throw PageRefusal(back: "/backlog", message: "Nothing pulled: \(error.description).")
             }
             guard let id = pulled else { return Web.redirect("/backlog", done: "Nothing left to pull.") }
             return Web.redirect("/content#\(id.lowercasedText)", done: "It's yours: a new bite is in progress.")

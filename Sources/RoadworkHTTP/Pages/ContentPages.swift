@@ -41,16 +41,16 @@ struct ContentPages {
                                                       url: form["url"].map { $0.trimmed.isEmpty ? nil : $0 }, expectedVersion: nil)
                 return Web.redirect("/content#\(id.lowercasedText)", done: "Moved.")
             } catch let error as ValidationError {
-                return Web.redirect("/content", done: "Not moved: \(error.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")).")
+                throw PageRefusal(back: "/content", message: "Not moved: \(error.description).")
             } catch DomainError.conflict(let message) {
-                return Web.redirect("/content", done: "Not moved: \(message).")
+                throw PageRefusal(back: "/content", message: "Not moved: \(message).", status: .conflict)
             }
         }
         router.post("content/:id/feedback") { request, context in
             let identity = try await web.identity(request)
             let form = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "content item")
-            _ = try await web.actions.giveFeedback(by: identity, contentID: id, helpful: form["helpful"] == "true", account: nil, comment: nil)
+            _ = try await web.actions.giveFeedback(by: identity, contentID: id, helpful: try form.required("helpful", form.bool), account: nil, comment: nil)
             return Web.redirect("/content", done: "Thanks — marketing will hear it.")
         }
     }

@@ -30,10 +30,8 @@ struct ImportPages {
                 return page(request, identity: identity, values: ["errors": ["file": "is larger than \(Self.maxBytes >> 20) MB: use roadwork import reports"]],
                             status: .contentTooLarge)
             }
-            let name = String(request.uri.queryParameters["name"] ?? "upload.csv").prefix(200)
-            let id = try await web.actions.database.tenant(identity) { [bytes = Array(buffer.readableBytesView)] in
-                try $0.saveUpload(fileName: String(name), data: bytes)
-            }
+            let id = try await web.actions.stageImport(by: identity, fileName: String(request.uri.queryParameters["name"] ?? "upload.csv"),
+                                                       data: Array(buffer.readableBytesView))
             let preset = String(request.uri.queryParameters["preset"] ?? "")
             return Web.redirect("/import/\(id.lowercasedText)" + (preset.isEmpty ? "" : "?preset=\(preset.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"))
         }
@@ -52,7 +50,7 @@ struct ImportPages {
             // What the form chose for each column, "" for none: the form's choice replaces any fallback.
             var columns: [String: ImportField] = [:]
             for (index, name) in header.enumerated() {
-                if let field = form["map_\(index)"].flatMap(ImportField.init(rawValue:)) { columns[name] = field }
+                if let field = try form.choice("map_\(index)", ImportField.self) { columns[name] = field }
             }
             let mapping = ImportMapping(columns: columns)
             guard form["action"] == "import" else {

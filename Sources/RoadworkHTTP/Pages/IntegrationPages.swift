@@ -75,8 +75,8 @@ struct IntegrationPages {
             default:
                 do {
                     _ = try await web.actions.editWebhook(by: identity, id: id, url: form["url"], description: form["description"] ?? "",
-                                                          eventTypes: form.all("event_types"), format: form["format"], enabled: form["enabled"] == "on",
-                                                          expectedVersion: form["version"].flatMap { Int($0) })
+                                                          eventTypes: form.all("event_types"), format: form["format"], enabled: try form.bool("enabled") ?? false,
+                                                          expectedVersion: try form.int("version"))
                     return Web.redirect("/admin/webhooks/\(id.lowercasedText)", done: "Endpoint saved.")
                 } catch let error as ValidationError {
                     return try await endpointPage(request, identity: identity, id: id, errors: Web.fieldMessages(error), status: .unprocessableContent)

@@ -48,7 +48,7 @@ struct MailPages {
             web.page(.forgot, title: "Forgot your password?", identity: nil, request: request, values: [:])
         }
         router.post("forgot") { request, context in
-            let form = Form(String(buffer: try await request.body.collect(upTo: context.maxUploadSize)))
+            let form = try await web.form(request, context: context)
             do {
                 try await web.actions.requestPasswordReset(email: form.nonEmpty("email"))
             } catch let error as ValidationError {
@@ -62,7 +62,7 @@ struct MailPages {
         }
         router.post("reset/:token") { request, context in
             let token = try token(request, context)
-            let form = Form(String(buffer: try await request.body.collect(upTo: context.maxUploadSize)))
+            let form = try await web.form(request, context: context)
             do {
                 _ = try await web.actions.choosePassword(token: token, password: form["password"])
             } catch let error as ValidationError {

@@ -28,6 +28,7 @@ struct ReportPages {
                 if amount == nil { errors["deal_amount"] = "must be a number" }
             } else { amount = nil }
             let objectionID = form.nonEmpty("objection_id").flatMap(UUID.init(uuidString:))
+            if form.nonEmpty("objection_id") != nil && objectionID == nil { errors["objection_id"] = "This is not one of the listed objections." }
             do {
                 guard errors.isEmpty else { throw ValidationError(errors.map { FieldError(field: $0.key, message: $0.value) }) }
                 let draft = ReportDraft(summary: form["summary"], account: form["account"], dealAmount: amount, stage: form["stage"],

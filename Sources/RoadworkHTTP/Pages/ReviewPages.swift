@@ -56,31 +56,29 @@ struct ReviewPages {
             return Web.redirect("/review", done: "Review open: the draft is today's Top 5.")
         }
         router.post("review/move") { request, context in
-            try await edit(request, context) { lineup, form in
-                guard let id = form["id"].flatMap(UUID.init(uuidString:)), let by = form["by"].flatMap(Int.init),
-                      let index = lineup.firstIndex(of: id) else { return }
-                let target = index + by
-                guard lineup.indices.contains(target) else { return }
-                lineup.swapAt(index, target)
+            try await edit(request, context) { form in
+                let by = try form.required("by", form.int)
+                return { lineup, id in
+                    guard let index = lineup.firstIndex(of: id), lineup.indices.contains(index + by) else { return }
+                    lineup.swapAt(index, index + by)
+                }
             }
         }
         router.post("review/remove") { request, context in
-            try await edit(request, context) { lineup, form in lineup.removeAll { $0 == form["id"].flatMap(UUID.init(uuidString:)) } }
+            try await edit(request, context) { _ in { lineup, id in lineup.removeAll { $0 == id } } }
         }
         router.post("review/add") { request, context in
-            try await edit(request, context) { lineup, form in
-                if let id = form["id"].flatMap(UUID.init(uuidString:)), !lineup.contains(id) { lineup.append(id) }
-            }
+            try await edit(request, context) { _ in { lineup, id in if !lineup.contains(id) { lineup.append(id) } } }
         }
         router.post("review/add-wall") { request, context in
             let identity = try await web.identity(request, as: Roles.heads)
             let form = try await web.form(request, context: context)
-            guard let objectionID = form["objection_id"].flatMap(UUID.init(uuidString:)) else { return Web.redirect("/review") }
+            let objectionID = try form.required("objection_id", form.uuid)
             do {
                 _ = try await web.actions.addWallToOpenReview(by: identity, objectionID: objectionID)
                 return Web.redirect("/review", done: "Added as an obstacle.")
             } catch let error as ValidationError {
-                return Web.redirect("/review", done: "Not added: \(error.errors.first?.message ?? "invalid").")
+                throw PageRefusal(back: "/review", message: "Not added: \(error.description).")
             }
         }
         router.post("review/notes") { request, context in
@@ -90,31 +88,35 @@ struct ReviewPages {
                 _ = try await web.actions.saveReviewNotes(by: identity, form["notes"] ?? "")
                 return Web.redirect("/review", done: "Notes saved.")
             } catch let error as ValidationError {
-                return Web.redirect("/review", done: "Notes not saved: they \(error.errors.first?.message ?? "are invalid").")
+                throw PageRefusal(back: "/review", message: "Notes not saved: \(error.description).")
             }
         }
         router.post("review/sign") { request, context in
             let identity = try await web.identity(request, as: Roles.heads)
             let form = try await web.form(request, context: context)
-            guard let version = form["lineup_version"].flatMap(Int.init) else { return Web.redirect("/review") }
+            let version = try form.required("lineup_version", form.int)
             do {
                 let closed = try await web.actions.signOff(by: identity, reviewID: nil, lineupVersion: version).status == .closed
                 return Web.redirect(closed ? "/" : "/review", done: closed ? "Both heads signed: the new Top 5 is in place." : "Signed. Waiting for the other head.")
             } catch DomainError.conflict(let message) {
-                return Web.redirect("/review", done: "Not signed: \(message).")
+                throw PageRefusal(back: "/review", message: "Not signed: \(message).", status: .conflict)
             }
         }
     }
 
-    /// Applies an edit to one list of the open review's draft lineup.
-    private func edit(_ request: Request, _ context: AppRequestContext, _ change: @escaping @Sendable (inout [UUID], Form) -> Void) async throws -> Response {
+    /// Applies an edit about one item (`id`) to one list (`kind`) of the open review's draft lineup.
+    /// `parse` reads the rest of the form and returns the edit.
+    private func edit(_ request: Request, _ context: AppRequestContext,
+                      _ parse: (Form) throws -> @Sendable (inout [UUID], UUID) -> Void) async throws -> Response {
         let identity = try await web.identity(request, as: Roles.heads)
         let form = try await web.form(request, context: context)
-        let kind = form["kind"].flatMap(FocusKind.init(rawValue:)) ?? .obstacle
+        let kind = try form.required("kind") { try form.choice($0, FocusKind.self) }
+        let id = try form.required("id", form.uuid)
+        let change = try parse(form)
         do {
-            _ = try await web.actions.editOpenLineup(by: identity, kind: kind) { change(&$0, form) }
+            _ = try await web.actions.editOpenLineup(by: identity, kind: kind) { change(&$0, id) }
         } catch let error as ValidationError {
-            return Web.redirect("/review", done: "Not changed: \(error.errors.first?.message ?? "invalid").")
+            throw PageRefusal(back: "/review", message: "Not changed: \(error.description).")
         }
         return Web.redirect("/review")
     }

@@ -16,8 +16,8 @@ struct SignInPages {
                             values: saved ? ["notice": "Your password is saved. Sign in with it."] : [:])
         }
         router.post("signin") { request, context in
-            let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-            let form = Form(String(buffer: buffer))
+            // Checked like every form: another site cannot sign this browser in to an account of its choosing.
+            let form = try await web.form(request, context: context)
             let email = form["email"] ?? ""
             let failure = { (message: String, status: HTTPResponse.Status) in
                 web.page(.signin, title: "Sign in", identity: nil, request: request, values: ["email": email, "error": message], status: status)
@@ -25,7 +25,7 @@ struct SignInPages {
             let result: SignInResult
             do {
                 result = try await web.actions.signIn(email: email, password: form["password"], address: context.clientAddress,
-                                                      throttle: web.config.signInThrottle)
+                                                      userAgent: request.headers[.userAgent], throttle: web.config.signInThrottle)
             } catch is ValidationError {
                 return failure("Enter your email and password.", .unprocessableContent)
             }
@@ -33,8 +33,7 @@ struct SignInPages {
             case .signedIn(let token, _):
                 var response = Web.redirect("/")
                 response.setCookie(SessionController(database: web.database, actions: web.actions, config: web.config).sessionCookie(token, maxAge: Database.sessionLifetimeSeconds))
-                response.setCookie(Cookie(name: Web.csrfCookie, value: SessionCSRF.generate(), maxAge: Database.sessionLifetimeSeconds, path: "/",
-                                          secure: web.config.cookieSecure, httpOnly: false, sameSite: .lax))
+                response.setCookie(web.csrfCookie(SessionCSRF.generate()))
                 return response
             case .invalidCredentials:
                 return failure("That email and password do not match an account.", .unauthorized)
@@ -46,9 +45,7 @@ struct SignInPages {
             let identity = try await web.identity(request)
             _ = try await web.form(request, context: context)
             try await web.actions.signOut(by: identity)
-            var response = Web.redirect("/signin")
-            response.setCookie(Cookie(name: AuthenticationMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
-            return response
+            return Web.signedOut()
         }
     }
 }

@@ -3,7 +3,7 @@ import Mustache
 /// A page's template: every page names one of these, so a page without a template does not compile.
 enum PageTemplate: String, CaseIterable, Sendable {
     case signin, home, report_new, triage, backlog, content, review, objection, item, admin, vocabulary, tokens, integrations
-    case webhook, duplicates, mail_link, forgot, choose_password, preferences, `import`
+    case webhook, duplicates, mail_link, forgot, choose_password, preferences, `import`, sessions
 }
 
 /// The page templates, embedded in the binary and parsed once at start-up.
@@ -26,7 +26,7 @@ enum Templates {
         "webhook": PackageResources.webhook_mustache, "duplicates": PackageResources.duplicates_mustache,
         "mail_link": PackageResources.mail_link_mustache, "forgot": PackageResources.forgot_mustache,
         "choose_password": PackageResources.choose_password_mustache, "preferences": PackageResources.preferences_mustache,
-        "import": PackageResources.import_mustache,
+        "import": PackageResources.import_mustache, "sessions": PackageResources.sessions_mustache,
     ]
 
     /// Parses every template and checks each page's is there; `buildRouter` calls it, so a broken one stops start-up.

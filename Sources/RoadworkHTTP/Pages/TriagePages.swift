@@ -52,27 +52,26 @@ struct TriagePages {
             let id = try request.uuidParameter("id", context: context, what: "report")
             // One row offers three ways to say where a report belongs; a new statement wins, then the list, then a typed name.
             let new = form.nonEmpty("statement").map { ObjectionDraft(statement: $0, obstacleID: nil) }
-            let picked = new == nil ? form.nonEmpty("objection_id").flatMap(UUID.init(uuidString:)) : nil
+            let picked = new == nil ? try form.uuid("objection_id") : nil
             let named = new == nil && picked == nil ? form.nonEmpty("objection_statement") : nil
-            guard new != nil || picked != nil || named != nil else { return Web.redirect("/triage", done: "Pick an objection or write a new one.") }
+            guard new != nil || picked != nil || named != nil else { throw PageRefusal(back: "/triage", message: "Pick an objection or write a new one.") }
             do {
                 _ = try await web.actions.triage(by: identity, reportID: id, objectionID: picked, objectionStatement: named, newObjection: new)
                 return Web.redirect("/triage", done: "Report triaged.")
             } catch let error as ValidationError {
-                return Web.redirect("/triage", done: "Not triaged: \(error.errors.first?.message ?? "invalid").")
+                throw PageRefusal(back: "/triage", message: "Not triaged: \(error.errors.first?.message ?? "invalid").")
             }
         }
         router.post("objections/merge") { request, context in
             let identity = try await web.identity(request, as: Roles.planners)
             let form = try await web.form(request, context: context)
-            guard let source = form["source"].flatMap(UUID.init(uuidString:)), let into = form["into"].flatMap(UUID.init(uuidString:)) else {
-                return Web.redirect("/triage/duplicates", done: "Pick two objections to merge.")
-            }
+            let source = try form.required("source", form.uuid)
+            let into = try form.required("into", form.uuid)
             do {
                 _ = try await web.actions.mergeObjection(by: identity, source, into: into)
                 return Web.redirect("/triage/duplicates", done: "Objections merged.")
             } catch let error as ValidationError {
-                return Web.redirect("/triage/duplicates", done: "Not merged: \(error.errors.first?.message ?? "invalid").")
+                throw PageRefusal(back: "/triage/duplicates", message: "Not merged: \(error.errors.first?.message ?? "invalid").")
             }
         }
     }

@@ -27,7 +27,7 @@ struct VocabularyPages {
             let identity = try await web.identity(request, as: Roles.planners)
             let form = try await web.form(request, context: context)
             let id = try request.uuidParameter("id", context: context, what: "synonym group")
-            let version = form["version"].flatMap { Int($0) }
+            let version = try form.int("version")
             if form["delete"] != nil {
                 try await web.actions.deleteSynonymGroup(by: identity, id: id, expectedVersion: version)
                 return Web.redirect("/vocabulary", done: "Synonyms removed.")

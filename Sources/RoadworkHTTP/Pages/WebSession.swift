@@ -45,8 +45,7 @@ struct Web {
 
     /// Reads a form post, refusing it unless its `_csrf` field matches the browser's CSRF cookie.
     func form(_ request: Request, context: AppRequestContext) async throws -> Form {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let form = Form(String(buffer: buffer))
+        let form = try await Form(request, context: context)
         let expected = Self.csrf(request)
         guard !expected.isEmpty, form["_csrf"] == expected else {
             throw Problem(status: .forbidden, detail: "This form expired; reload the page and try again.")
@@ -71,21 +70,41 @@ struct Web {
     func page(_ template: PageTemplate, title: String, identity: Identity?, request: Request, values: [String: Any], status: HTTPResponse.Status = .ok,
               revalidated: Bool = false) -> Response {
         var all = values
+        // A browser without a CSRF cookie yet (before signing in) gets one with this page, so its forms can be checked too.
+        let knownCSRF = Self.csrf(request)
+        let csrf = knownCSRF.isEmpty ? SessionCSRF.generate() : knownCSRF
         all["title"] = title
-        all["csrf"] = Self.csrf(request)
+        all["csrf"] = csrf
         all["cssPath"] = StaticAssets.css.path
         all["jsPath"] = StaticAssets.js.path
         if let identity {
             all["me"] = ["name": identity.name, "canPlan": identity.role.canManagePlanning, "isHead": identity.role.isHead,
-                         "isAdmin": identity.role == .admin, "csrf": Self.csrf(request)] as [String: Any]
+                         "isAdmin": identity.role == .admin, "csrf": csrf] as [String: Any]
             all["canPlan"] = identity.role.canManagePlanning
             all["isRep"] = identity.role == .rep
         }
         if let flash = request.uri.queryParameters["done"] { all["flash"] = String(flash) }
+        if let refusal = PageRefusal.shown { all["alert"] = refusal }
         // Every PageTemplate was checked at start-up, so this renders.
         let html = Templates.library.render(all, withTemplate: template.rawValue) ?? ""
-        if revalidated && status == .ok { return Revalidation.response(Array(html.utf8), contentType: "text/html; charset=utf-8", request: request) }
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        var response = revalidated && status == .ok
+            ? Revalidation.response(Array(html.utf8), contentType: "text/html; charset=utf-8", request: request)
+            : Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        if knownCSRF.isEmpty { response.setCookie(csrfCookie(csrf)) }
+        return response
+    }
+
+    /// The browser's double-submit CSRF cookie (readable by the page's script, which sends it as a header).
+    func csrfCookie(_ value: String) -> Cookie {
+        Cookie(name: Self.csrfCookie, value: value, maxAge: Database.sessionLifetimeSeconds, path: "/", secure: config.cookieSecure, httpOnly: false,
+               sameSite: .lax)
+    }
+
+    /// After signing out: the sign-in page, with the session cookie cleared.
+    static func signedOut() -> Response {
+        var response = redirect("/signin")
+        response.setCookie(Cookie(name: AuthenticationMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+        return response
     }
 
     /// After a successful post: back to a page, with a short confirmation.
@@ -109,30 +128,6 @@ struct Redirect: Error, HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         Response(status: .seeOther, headers: [.location: to])
     }
-}
-
-/// A decoded `application/x-www-form-urlencoded` body.
-struct Form {
-    private var fields: [String: [String]] = [:]
-
-    init(_ body: String) {
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            guard let key = parts.first else { continue }
-            fields[key, default: []].append(parts.count > 1 ? parts[1] : "")
-        }
-    }
-
-    subscript(_ key: String) -> String? { fields[key]?.first }
-
-    /// Every value sent under `key` (a group of checkboxes).
-    func all(_ key: String) -> [String] { fields[key] ?? [] }
-
-    /// A field's value, or nil when it is missing or blank.
-    func nonEmpty(_ key: String) -> String? { self[key].flatMap { $0.trimmed.isEmpty ? nil : $0 } }
-
-    /// A number of days, nil when blank; text that is no whole number becomes 0, which the domain's range check refuses.
-    func days(_ key: String) -> Int? { nonEmpty(key).map { Int($0.trimmed) ?? 0 } }
 }
 
 /// Security headers on every response: a strict CSP (no inline script), no sniffing, no framing.
