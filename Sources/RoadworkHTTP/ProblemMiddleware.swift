@@ -10,11 +10,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func htmlPage(_ problem: Problem) -> Response {
-        let escaped = problem.detail.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        func escape(_ text: String) -> String { text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
+        let escaped = escape(problem.detail)
+        let fields = problem.errors.isEmpty ? "" : "<ul>" + problem.errors.map { "<li>\(escape($0.field)) \(escape($0.message))</li>" }.joined() + "</ul>"
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(problem.status.code) · Roadwork</title><link rel="stylesheet" href="\(StaticAssets.css.path)"></head>
-            <body><main><div class="card"><h1>\(problem.status.reasonPhrase)</h1><p>\(escaped)</p><p><a href="/">Back to Roadwork</a></p></div></main></body></html>
+            <body><main><div class="card"><h1>\(problem.status.reasonPhrase)</h1><p role="alert">\(escaped)</p>\(fields)<p><a href="/">Back to Roadwork</a></p></div></main></body></html>
             """
         return Response(status: problem.status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }

@@ -59,8 +59,11 @@ struct PageChangeTests {
                                       as? [String: Any])
             let id = try #require(report["id"] as? String)
             let response = try await client.postForm("/triage/\(id)", token: marketer, ["objection_statement": "No such wall"])
-            #expect(response.status == .seeOther)
-            #expect(response.headers[.location]?.contains("names%20no%20open%20objection") == true)
+            // The inbox again, with the reason at its top and a 422: nothing was triaged.
+            #expect(response.status == .unprocessableContent)
+            let page = String(buffer: response.body)
+            #expect(page.contains("role=\"alert\">Not triaged: names no open objection"))
+            #expect(page.contains("They need SCIM provisioning"), "the inbox is shown again")
             let triaged: Bool = try await app.database.tenant(org.id) {
                 try $0.connection.query("SELECT objection_id IS NOT NULL AS t FROM field_reports").first!.decode("t")
             }

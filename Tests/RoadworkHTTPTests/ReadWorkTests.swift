@@ -114,7 +114,8 @@ struct ReadWorkTests {
             let rep = try await client.token(org.emails[.rep]!)
             let objection = try #require(try await client.create("objections", token: marketer, ["statement": "No audit log export"])["id"] as? String)
             _ = try await client.create("reports", token: rep, ["summary": "Wants audit logs", "account": "Acme", "objection_id": objection])
-            let cookie = "roadwork_session=\(marketer)"
+            // As a browser holds them: the session and the CSRF cookie the first page set.
+            let cookie = "roadwork_session=\(marketer); roadwork_csrf=kept"
             for path in ["/api/v1/backlog", "/api/v1/focus", "/"] {
                 let headers: HTTPFields = path == "/" ? [.cookie: cookie] : [.authorization: "Bearer \(marketer)"]
                 let tag = try await client.execute(uri: path, method: .get, headers: headers) { response -> String in

@@ -22,6 +22,8 @@ struct MailPages {
         }
         // The button above, and mail programs' one-click unsubscribe (RFC 8058: a POST with List-Unsubscribe=One-Click).
         router.post("mail/:token/unsubscribe") { request, context in
+            // No CSRF token: mail programs post "List-Unsubscribe=One-Click" on their own, and the link's token is the credential.
+            _ = try await Form(request, context: context)
             guard let link = try await link(request, context) else { return unknownLink(request) }
             _ = try await web.actions.unsubscribe(link)
             return linkPage(request, heading: "Unsubscribed", message: "You will no longer get: \(link.kind.label).")
@@ -99,7 +101,8 @@ struct MailPages {
     private func linkPage(_ request: Request, heading: String, message: String, contentURL: String? = nil,
                           status: HTTPResponse.Status = .ok) -> Response {
         web.page(.mail_link, title: heading, identity: nil, request: request,
-                 values: present(["heading": heading, "message": message, "contentURL": contentURL]), status: status)
+                 values: present(["heading": heading, "message": message, "contentURL": contentURL, "refused": status.code >= 400 ? true : nil]),
+                 status: status)
     }
 
     private func unknownLink(_ request: Request) -> Response {
