@@ -31,6 +31,7 @@ public let migrations: [Migration] = [
     Migration(version: 16, name: "list_indexes", sql: text(PackageResources._016_list_indexes_sql)),
     Migration(version: 17, name: "progress_decrements", sql: text(PackageResources._017_progress_decrements_sql)),
     Migration(version: 18, name: "sessions_and_audit", sql: text(PackageResources._018_sessions_and_audit_sql)),
+    Migration(version: 19, name: "deal_outcomes", sql: text(PackageResources._019_deal_outcomes_sql)),
 ]
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -68,6 +68,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     FocusController(database: database, actions: actions).addRoutes(to: signedIn)
     ReviewController(database: database, actions: actions).addRoutes(to: signedIn)
     ObjectionController(database: database, actions: actions).addRoutes(to: signedIn)
+    DealController(database: database, actions: actions).addRoutes(to: signedIn)
     ReportController(database: database, actions: actions).addRoutes(to: signedIn, filing: api.group().add(middleware: SessionTokenMiddleware()))
     ContentController(database: database, actions: actions).addRoutes(to: signedIn)
     BacklogController(database: database, actions: actions).addRoutes(to: signedIn)

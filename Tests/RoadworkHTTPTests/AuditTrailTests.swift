@@ -226,6 +226,13 @@ struct AuditTrailTests {
             try await walk.change("POST /api/v1/objections/:id/merge", ["objection.merged"]) { try await api(.post, "objections/\(copy)/merge", marketer, ["into": wall]) }
             try await walk.change("POST /objections/merge", ["objection.merged"]) { try await page("/objections/merge", marketer, ["source": copy2, "into": wall]) }
 
+            // How reported deals ended.
+            try await walk.change("POST /api/v1/deals", ["deal.outcome_recorded"]) { try await api(.post, "deals", repToken, ["account": "Acme", "outcome": "closed_won"]) }
+            try await walk.change("POST /deals", ["deal.outcome_recorded"]) { try await page("/deals", repToken, ["account": "Beta", "outcome": "closed_lost"]) }
+            try await walk.refused("POST /api/v1/deals (an account nobody reported)", .notFound) {
+                try await api(.post, "deals", repToken, ["account": "Nobody Inc", "outcome": "closed_won"])
+            }
+
             // Vocabulary.
             var group = ""
             try await walk.change("POST /api/v1/synonyms", ["synonyms.created"]) {

@@ -37,6 +37,7 @@ struct FormGarbageTests {
         "/reports": Form(role: .rep, garbage: ["summary": long, "account": long, "deal_amount": "lots", "stage": "won-ish",
                                                "occurred_on": "yesterday", "objection_id": "nope"]),
         "/notifications/:id/read": Form(role: .rep, garbage: [:]),
+        "/deals": Form(role: .rep, garbage: ["account": long, "outcome": "tie"]),
         "/import": Form(role: .marketer, garbage: [:], isFile: true),
         "/import/:id": Form(role: .marketer, garbage: ["map_0": "not_a_field", "action": "import"]),
         "/vocabulary": Form(role: .marketer, garbage: ["terms": long]),

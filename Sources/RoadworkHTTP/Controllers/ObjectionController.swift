@@ -54,6 +54,31 @@ struct ObjectionController {
         api.get("objections/:id", use: show)
         api.patch("objections/:id", use: update)
         api.post("objections/:id/merge", use: merge)
+        api.get("objections/:id/impact", use: impact)
+    }
+
+    /// `GET /api/v1/objections/{id}/impact`: did the wall stop after its bites shipped (`WallImpact`).
+    struct Impact: Encodable {
+        let objectionId: UUID
+        let windowWeeks: Int
+        let notStopped: Bool
+        let publications: [WallImpact.Publication]
+
+        init(_ impact: WallImpact) {
+            objectionId = impact.objectionID
+            windowWeeks = WallImpact.window
+            notStopped = impact.notStopped
+            publications = impact.publications
+        }
+    }
+
+    @Sendable func impact(request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.signedIn()
+        let id = try request.uuidParameter("id", context: context, what: "objection")
+        guard let impact = try await database.tenant(identity, { try $0.wallImpact(objectionID: id, today: Day.today()) }) else {
+            throw Problem.notFound("objection")
+        }
+        return try Response.json(Impact(impact))
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {

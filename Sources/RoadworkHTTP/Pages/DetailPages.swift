@@ -7,6 +7,30 @@ import RoadworkStore
 struct DetailPages {
     let web: Web
 
+    /// Won and lost among the deals that reported a wall (an objection, or an obstacle's objections); nil when none did.
+    static func dealRow(_ tally: DealTally) -> [String: Any]? {
+        guard tally.deals > 0 else { return nil }
+        func money(_ value: Double) -> String { "$" + value.formatted(.number.precision(.fractionLength(0))) }
+        return ["count": tally.deals, "won": tally.won, "lost": tally.lost, "open": tally.open,
+                "wonValue": money(tally.wonValue), "lostValue": money(tally.lostValue), "openValue": money(tally.openValue)]
+    }
+
+    /// One shipped bite on the objection page: what it did to the wall, as a chart and as a table.
+    static func impactRow(_ publication: WallImpact.Publication) -> [String: Any] {
+        func rate(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "—" }
+        return present([
+            "title": publication.title, "url": publication.url, "day": publication.publishedOn.description,
+            "verdict": publication.verdict.label, "verdictKey": publication.verdict.rawValue,
+            "notStopped": publication.verdict == .notStopped ? true : nil,
+            "before": rate(publication.beforeRate), "after": rate(publication.afterRate), "weeksAfter": publication.weeksAfter,
+            "change": publication.change.map { String(format: "%+.0f%%", $0 * 100) },
+            "helpful": publication.helpful, "notHelpful": publication.notHelpful,
+            "svg": ImpactChart.svg(publication), "summary": ImpactChart.describe(publication),
+            "weeks": publication.weeks.map { ["week": $0.week >= 0 ? "+\($0.week)" : "\($0.week)", "starts": $0.startsOn.description,
+                                              "accounts": $0.accounts, "partial": $0.complete ? nil : true] as [String: Any?] }.map { present($0) },
+        ])
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("objections/:id") { request, context in
             let identity = try await web.identity(request)
@@ -16,7 +40,8 @@ struct DetailPages {
                 let obstacle = try objection.obstacleID.flatMap { try store.focusItem(id: $0) }
                 let reports = try store.reports(ReportFilter(objectionID: id, reporterID: identity.role == .rep ? identity.userID : nil), after: nil, limit: 50)
                 let content = try store.contentItems(objectionID: id, status: nil, assigneeID: nil, publishedOnly: identity.role == .rep, after: nil, limit: 50)
-                return present(["id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
+                let impact = try store.wallImpact(objectionID: id, today: Day.today())?.publications.reversed().map(Self.impactRow) ?? []
+                return present(["impact": impact, "notStopped": impact.first?["notStopped"], "deals": Self.dealRow(try store.dealTally(objectionIDs: [id])),"id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
                         "obstacle": obstacle?.title, "obstacleID": obstacle?.id.lowercasedText,
                         "reports": reports.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] },
                         "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },
@@ -31,7 +56,8 @@ struct DetailPages {
             let values = try await web.readIfFound(identity) { store -> [String: Any]? in
                 guard let item = try store.focusItem(id: id) else { return nil }
                 let objections = try store.objections(status: nil, obstacleID: id, query: nil, after: nil, limit: 50)
-                return present(["title": item.title, "kind": item.kind.rawValue, "status": item.status.rawValue, "rank": item.rank,
+                let deals = item.kind == .obstacle ? Self.dealRow(try store.dealTally(objectionIDs: try store.objectionIDs(obstacleID: id))) : nil
+                return present(["deals": deals, "title": item.title, "kind": item.kind.rawValue, "status": item.status.rawValue, "rank": item.rank,
                         "description": item.description,
                         "objections": objections.map { ["id": $0.id.lowercasedText, "statement": $0.statement, "count": $0.reportCount] },
                         "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])

@@ -9,6 +9,17 @@ struct HomePage {
     let web: Web
 
     func addRoutes(to router: Router<AppRequestContext>) {
+        // A rep says how a deal they reported ended, in one tap from the home page.
+        router.post("deals") { request, context in
+            let identity = try await web.identity(request)
+            let form = try await web.form(request, context: context)
+            do {
+                let recorded = try await web.actions.recordDealOutcome(by: identity, account: form["account"], outcome: form["outcome"], amount: nil)
+                return Web.redirect("/#deals", done: "\(recorded.account): recorded as \(recorded.outcome == .won ? "won" : "lost").")
+            } catch let error as ValidationError {
+                throw PageRefusal(back: "/", message: "Not recorded: \(error.description).")
+            }
+        }
         router.get("/") { request, _ in
             let identity = try await web.identity(request)
             let today = Day.today()
@@ -45,6 +56,11 @@ struct HomePage {
                 if identity.role == .rep {
                     values["mine"] = try store.reports(ReportFilter(reporterID: identity.userID), after: nil, limit: 5).map {
                         ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description]
+                    }
+                    values["deals"] = try store.reportedDeals(reporterID: identity.userID, limit: 8).map { deal -> [String: Any] in
+                        present(["account": deal.account, "stage": deal.lastStage.map { $0.rawValue.replacingOccurrences(of: "_", with: " ") } ?? "—",
+                                 "outcome": deal.outcome.map { $0 == .won ? "won" : "lost" },
+                                 "isWon": deal.outcome == .won ? true : nil, "isLost": deal.outcome == .lost ? true : nil])
                     }
                 }
                 values["notifications"] = try store.notifications(unreadOnly: true, after: nil, limit: 5).map {

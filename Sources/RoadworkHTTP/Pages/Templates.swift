@@ -27,6 +27,7 @@ enum Templates {
         "mail_link": PackageResources.mail_link_mustache, "forgot": PackageResources.forgot_mustache,
         "choose_password": PackageResources.choose_password_mustache, "preferences": PackageResources.preferences_mustache,
         "import": PackageResources.import_mustache, "sessions": PackageResources.sessions_mustache,
+        "deal_tally": PackageResources.deal_tally_mustache,
     ]
 
     /// Parses every template and checks each page's is there; `buildRouter` calls it, so a broken one stops start-up.
@@ -37,7 +38,7 @@ enum Templates {
                 throw Broken(name: name, reason: "does not parse: \(error)")
             }
         }
-        for name in ["layout"] + PageTemplate.allCases.map(\.rawValue) where library.getTemplate(named: name) == nil {
+        for name in ["layout", "deal_tally"] + PageTemplate.allCases.map(\.rawValue) where library.getTemplate(named: name) == nil {
             throw Broken(name: name, reason: "is missing: add it to Sources/RoadworkHTTP/Resources/templates and Templates.sources")
         }
         return library
@@ -49,4 +50,10 @@ enum Templates {
     static var library: MustacheLibrary {
         do { return try loaded.get() } catch { fatalError("\(error)") }
     }
+}
+
+/// Templates show a section only when a list has a first element ("{{#reports.0}}"). Mustache looks children up by name
+/// (a dictionary's key, a struct's property), which an array does not have, so without this such sections never showed.
+extension Array: @retroactive MustacheParent {
+    public func child(named name: String) -> Any? { Int(name).flatMap { indices.contains($0) ? self[$0] : nil } }
 }
