@@ -116,6 +116,12 @@ struct DemoQuarter {
                                         scoring: try store.scoring()).id
             }
             if status == .published {
+                // Shipped weeks ago, so "did the wall stop?" has weeks after to show: the backlog counts from that day.
+                let shipped = today.adding(days: -[38, 24, 12][index % 3])
+                try await database.tenant(orgID) { store in
+                    try store.connection.query("UPDATE content_items SET published_at = $2::date + time '10:00' WHERE id = $1", [item, shipped])
+                    try store.connection.query("UPDATE objections SET counted_since = $2::date WHERE id = $1", [objection, shipped])
+                }
                 for vote in 0..<(2 + index) {
                     let helpful = (vote + index) % 3 != 0
                     _ = try await database.tenant(orgID, actor: reps[vote % reps.count]) {
@@ -124,6 +130,7 @@ struct DemoQuarter {
                 }
             }
         }
+        try await database.tenant(orgID) { try $0.rebuildAllAggregates() }
         _ = admin
     }
 }
