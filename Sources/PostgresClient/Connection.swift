@@ -291,7 +291,7 @@ public final class Connection: @unchecked Sendable {
     /// libpq's message for the last failure on this connection.
     var lastError: String { Self.errorMessage(handle) }
 
-    private static func errorMessage(_ handle: OpaquePointer) -> String {
+    static func errorMessage(_ handle: OpaquePointer) -> String {
         guard let message = PQerrorMessage(handle) else { return "unknown error" }
         return String(cString: message).trimmingTrailingWhitespace()
     }

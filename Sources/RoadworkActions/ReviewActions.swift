@@ -25,25 +25,27 @@ extension Actions {
     }
 
     /// Changes one list of the open review's draft in place (move, add, remove an item); nil when no review is open.
-    public func editOpenLineup(by identity: Identity, kind: FocusKind, _ edit: @escaping @Sendable (inout [UUID]) -> Void) async throws -> JointReview? {
+    /// `expectedVersion`, the review's version the page showed, makes an edit of a lineup the other head changed meanwhile stale.
+    public func editOpenLineup(by identity: Identity, kind: FocusKind, expectedVersion: Int? = nil,
+                               _ edit: @escaping @Sendable (inout [UUID]) -> Void) async throws -> JointReview? {
         try await change(by: identity) { store in
             guard let open = try store.openReviewIfAny() else { return nil }
             var opportunities = open.lineup.opportunities
             var obstacles = open.lineup.obstacles
             if kind == .opportunity { edit(&opportunities) } else { edit(&obstacles) }
-            return try store.setLineup(reviewID: open.id, opportunities: opportunities, obstacles: obstacles, notes: nil, expectedVersion: nil)
+            return try store.setLineup(reviewID: open.id, opportunities: opportunities, obstacles: obstacles, notes: nil, expectedVersion: expectedVersion)
         }
     }
 
     /// Saves the open review's notes; nil when no review is open.
-    public func saveReviewNotes(by identity: Identity, _ notes: String?) async throws -> JointReview? {
+    public func saveReviewNotes(by identity: Identity, _ notes: String?, expectedVersion: Int? = nil) async throws -> JointReview? {
         var check = Validator()
         Self.checkNotes(notes, &check)
         try check.finish()
         return try await change(by: identity) { store in
             guard let open = try store.openReviewIfAny() else { return nil }
             return try store.setLineup(reviewID: open.id, opportunities: open.lineup.opportunities, obstacles: open.lineup.obstacles,
-                                       notes: notes ?? "", expectedVersion: nil)
+                                       notes: notes ?? "", expectedVersion: expectedVersion)
         }
     }
 

@@ -9,7 +9,8 @@ import SMTPClient
 
 /// Assembles the router, middleware and services: the one place to see how the app is put together.
 public func buildApplication(config: RoadworkConfig, database: Database, logger: Logger) -> some ApplicationProtocol {
-    let router = buildRouter(config: config, database: database)
+    let reviewChanges = ReviewChanges()
+    let router = buildRouter(config: config, database: database, reviewChanges: reviewChanges)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "roadwork"),
@@ -17,7 +18,8 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
     )
     app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger),
                     WebhookService(database: database, logger: logger, publicURL: config.publicURL, allowPrivate: config.webhookAllowPrivate,
-                                   policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds))
+                                   policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds),
+                    ReviewListener(conninfo: config.databaseURL, changes: reviewChanges, logger: logger))
     // Without SMTP there is no mail worker: nothing is queued from events, nothing is sent, nothing fails.
     if let smtp = config.smtpURL.flatMap({ try? SMTPClient(url: $0) }) {
         app.addServices(MailService(database: database, logger: logger, smtp: smtp,
@@ -37,7 +39,12 @@ public func checkPageTemplates() throws {
 }
 
 /// The router with every route and middleware; tests drive it directly.
+/// `reviewChanges` tells open review pages about changes; without a `ReviewListener` feeding it (router tests) they hear none.
 public func buildRouter(config: RoadworkConfig, database: Database) -> Router<AppRequestContext> {
+    buildRouter(config: config, database: database, reviewChanges: ReviewChanges())
+}
+
+func buildRouter(config: RoadworkConfig, database: Database, reviewChanges: ReviewChanges) -> Router<AppRequestContext> {
     _ = RoadworkMetrics.registry
     _ = Templates.library
     let router = Router(context: AppRequestContext.self)
@@ -89,7 +96,7 @@ public func buildRouter(config: RoadworkConfig, database: Database) -> Router<Ap
     TriagePages(web: web).addRoutes(to: router)
     BacklogPages(web: web).addRoutes(to: router)
     ContentPages(web: web).addRoutes(to: router)
-    ReviewPages(web: web).addRoutes(to: router)
+    ReviewPages(web: web, changes: reviewChanges).addRoutes(to: router)
     DetailPages(web: web).addRoutes(to: router)
     VocabularyPages(web: web).addRoutes(to: router)
     AdminPages(web: web).addRoutes(to: router)

@@ -71,3 +71,38 @@ struct PageChangeTests {
         }
     }
 }
+
+@Suite("A review page's edit of a lineup that changed meanwhile")
+struct StaleReviewEditTests {
+    @Test func isRefusedWith412AndThePageShowsTheCurrentLineup() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let sales = try await client.token(org.emails[.salesHead]!)
+            let marketing = try await client.token(org.emails[.marketingHead]!)
+            var obstacles: [String] = []
+            for title in ["Security reviews", "Pricing in euros"] {
+                obstacles.append(try #require(try await client.create("items", token: marketer, ["kind": "obstacle", "title": title])["id"] as? String))
+            }
+            let review = try await client.create("reviews", token: sales, [:])
+            let id = try #require(review["id"] as? String)
+            let shown = try #require(review["version"] as? Int)
+            try await client.call(.put, "/api/v1/reviews/\(id)/lineup", token: sales, body: ["opportunities": [String](), "obstacles": obstacles]) {
+                #expect($0.status == .ok)
+            }
+            // The marketing head's page still shows the version before the sales head's edit.
+            let stale = try await client.postForm("/review/move", token: marketing,
+                                                  ["kind": "obstacle", "id": obstacles[1], "by": "-1", "version": String(shown)])
+            #expect(stale.status == .preconditionFailed)
+            let page = String(buffer: stale.body)
+            #expect(page.contains("The other head changed the review meanwhile") && page.contains("Pricing in euros"))
+            let lineup = try await client.get("reviews/\(id)", token: marketing)["lineup"] as? [String: Any]
+            #expect(lineup?["obstacles"] as? [String] == obstacles, "nothing moved")
+            let current = try #require(try await client.get("reviews/\(id)", token: marketing)["version"] as? Int)
+            let fresh = try await client.postForm("/review/move", token: marketing,
+                                                  ["kind": "obstacle", "id": obstacles[1], "by": "-1", "version": String(current)])
+            #expect(fresh.status == .seeOther)
+        }
+    }
+}

@@ -139,10 +139,11 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// A JSON request to this server; returns the status and the decoded body.
-    func call(_ method: NIOHTTP1.HTTPMethod, _ path: String, token: String?, body: Any? = nil) async throws -> (Int, [String: Any]) {
+    func call(_ method: NIOHTTP1.HTTPMethod, _ path: String, token: String?, body: Any? = nil, ifMatch: String? = nil) async throws -> (Int, [String: Any]) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let ifMatch { request.headers.add(name: "If-Match", value: ifMatch) }
         request.headers.add(name: "Content-Type", value: "application/json")
         if let body { request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))

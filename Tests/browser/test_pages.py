@@ -159,6 +159,34 @@ def test_two_heads_reorder_sign_and_see_the_new_lineup(browser):
     marketing_context.close()
 
 
+def test_the_other_heads_review_page_follows_an_edit_live_and_both_sign(browser):
+    sales_context, sales = signed_in(browser, "sales.head@demo.example", LAPTOP)
+    marketing_context, marketing = signed_in(browser, "marketing.head@demo.example", PHONE)
+    sales.goto(BASE + "/review")
+    if sales.get_by_role("button", name="Open a joint review").count():
+        sales.get_by_role("button", name="Open a joint review").click()
+    marketing.goto(BASE + "/review")
+    titles = sales.get_by_role("region", name="Top 5 Obstacles").locator("li .title").all_inner_texts()
+    assert len(titles) >= 2
+    # The sales head moves the first obstacle down; the marketing head's open page follows without a reload.
+    marketing.evaluate("window.notReloaded = true")
+    sales.get_by_role("region", name="Top 5 Obstacles").locator("li").first.get_by_role("button", name=re.compile("Move .* down")).click()
+    expect(marketing.locator("#review-status")).to_contain_text("Updated", timeout=3000)
+    expect(marketing.get_by_role("region", name="Top 5 Obstacles").locator("li .title").first).to_have_text(titles[1])
+    assert marketing.evaluate("window.notReloaded") is True
+    shoot(marketing, "review-live")
+    marketing.get_by_role("button", name=re.compile("Sign version")).click()
+    expect(marketing.get_by_role("status")).to_contain_text("Waiting for the other head")
+    expect(sales.locator("#review-status")).to_contain_text("Updated", timeout=3000)
+    expect(sales.get_by_role("region", name="Sign-off")).to_contain_text("marketing head")
+    sales.get_by_role("button", name=re.compile("Sign version")).click()
+    expect(sales.get_by_role("status")).to_contain_text("new Top 5 is in place")
+    after = [item["title"] for item in api(sales, "/api/v1/focus")["obstacles"]]
+    assert after[:2] == [titles[1], titles[0]]
+    sales_context.close()
+    marketing_context.close()
+
+
 def test_the_inbox_suggests_the_wall_a_rep_worded_differently_and_one_click_accepts_it(browser):
     file_report(browser, "rep3@demo.example", "Their IT wants users to log in through Okta, again", "Accept Test Co")
 

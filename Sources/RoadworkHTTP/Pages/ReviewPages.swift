@@ -3,10 +3,28 @@ import Hummingbird
 import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
+import ServiceLifecycle
 
 /// The heads' joint review: edit the draft lineup, sign, see history.
 struct ReviewPages {
     let web: Web
+    let changes: ReviewChanges
+
+    /// The other head's edit, sign-off or the lineup applying, as it happens: Server-Sent Events the page's script
+    /// follows (it then fetches the page again and shows the new lineup without a reload).
+    private func events(_ identity: Identity) -> Response {
+        let (signals, end) = changes.subscribe(orgID: identity.orgID)
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            // A server shutting down waits for open responses: the stream ends then, and the page reconnects to another.
+            try await withGracefulShutdownHandler {
+                for await signal in signals {
+                    try await writer.write(ByteBuffer(string: signal == .changed ? "event: review\ndata: changed\n\n" : ": still here\n\n"))
+                }
+            } onGracefulShutdown: { end() }
+            try await writer.finish(nil)
+        })
+    }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("review") { request, _ in
@@ -37,7 +55,7 @@ struct ReviewPages {
                     let uncovered = try store.backlog(limit: 10).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
                     let signedByMe = open.signoffs.contains { $0.userID == identity.userID && $0.lineupVersion == version }
                     values["review"] = [
-                        "version": version, "notes": open.notes, "lists": lists,
+                        "version": version, "reviewVersion": open.version, "notes": open.notes, "lists": lists,
                         "uncovered": open.lineup.obstacles.count >= 5 ? [] : uncovered.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement] },
                         "signoffs": open.signoffs.map { ["name": names[$0.userID] ?? "?", "role": $0.role.rawValue.replacingOccurrences(of: "_", with: " "),
                                                          "version": $0.lineupVersion, "stale": $0.lineupVersion != version] as [String: Any] },
@@ -49,6 +67,7 @@ struct ReviewPages {
             }
             return web.page(.review, title: "Joint review", identity: identity, request: request, values: values)
         }
+        router.get("review/events") { request, _ in events(try await web.identity(request, as: Roles.heads)) }
         router.post("review/open") { request, context in
             let identity = try await web.identity(request, as: Roles.heads)
             _ = try await web.form(request, context: context)
@@ -85,10 +104,12 @@ struct ReviewPages {
             let identity = try await web.identity(request, as: Roles.heads)
             let form = try await web.form(request, context: context)
             do {
-                _ = try await web.actions.saveReviewNotes(by: identity, form["notes"] ?? "")
+                _ = try await web.actions.saveReviewNotes(by: identity, form["notes"] ?? "", expectedVersion: try form.int("version"))
                 return Web.redirect("/review", done: "Notes saved.")
             } catch let error as ValidationError {
                 throw PageRefusal(back: "/review", message: "Notes not saved: \(error.description).")
+            } catch DomainError.staleVersion {
+                throw Self.stale
             }
         }
         router.post("review/sign") { request, context in
@@ -104,6 +125,10 @@ struct ReviewPages {
         }
     }
 
+    /// An edit of a lineup the other head changed since the page was shown: nothing changes, the current one is shown.
+    static let stale = PageRefusal(back: "/review", message: "The other head changed the review meanwhile, so your change was not made. This is the review as it is now.",
+                                   status: .preconditionFailed)
+
     /// Applies an edit about one item (`id`) to one list (`kind`) of the open review's draft lineup.
     /// `parse` reads the rest of the form and returns the edit.
     private func edit(_ request: Request, _ context: AppRequestContext,
@@ -114,9 +139,11 @@ struct ReviewPages {
         let id = try form.required("id", form.uuid)
         let change = try parse(form)
         do {
-            _ = try await web.actions.editOpenLineup(by: identity, kind: kind) { change(&$0, id) }
+            _ = try await web.actions.editOpenLineup(by: identity, kind: kind, expectedVersion: try form.int("version")) { change(&$0, id) }
         } catch let error as ValidationError {
             throw PageRefusal(back: "/review", message: "Not changed: \(error.description).")
+        } catch DomainError.staleVersion {
+            throw Self.stale
         }
         return Web.redirect("/review")
     }

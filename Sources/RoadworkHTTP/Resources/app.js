@@ -61,4 +61,29 @@
         document.open(); document.write(x.html); document.close();
       });
   });
+
+  // The joint review, live for both heads: when the other head edits, signs or the lineup applies, the server says so
+  // (Server-Sent Events) and the review is fetched again and swapped in; notes being typed are kept.
+  var live = document.getElementById('review-live');
+  if (live && window.EventSource) {
+    var status = document.getElementById('review-status');
+    var events = new EventSource(live.getAttribute('data-events'));
+    events.addEventListener('review', function () {
+      fetch('/review', { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('review-live');
+          if (!fresh || fresh.innerHTML === live.innerHTML) return;
+          var notes = document.getElementById('notes');
+          var typing = notes && document.activeElement === notes ? { value: notes.value, start: notes.selectionStart, end: notes.selectionEnd } : null;
+          live.innerHTML = fresh.innerHTML;
+          if (typing) {
+            var again = document.getElementById('notes');
+            if (again) { again.value = typing.value; again.focus(); again.setSelectionRange(typing.start, typing.end); }
+          }
+          if (status) status.textContent = 'Updated ' + new Date().toLocaleTimeString() + ': the review changed.';
+        });
+    });
+  }
 })();
