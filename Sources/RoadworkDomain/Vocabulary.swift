@@ -29,8 +29,11 @@ public struct SynonymTerms: Sendable, Equatable {
         guard let terms else { throw ValidationError(field: "terms", "is required") }
         var check = Validator()
         var seen = Set<String>()
+        var sent = Set<String>()
         var kept: [String] = []
         for (index, term) in terms.enumerated() {
+            // The same term twice is a list the contract refuses (uniqueItems); the same word in another case is merged.
+            if !sent.insert(term).inserted { check.fail("terms[\(index)]", "repeats an earlier term") }
             guard let text = check.text(term, field: "terms[\(index)]", max: maxTermLength) else { continue }
             if seen.insert(text.lowercased()).inserted { kept.append(text) }
         }

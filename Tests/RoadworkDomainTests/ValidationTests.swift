@@ -42,6 +42,16 @@ struct ValidationTests {
         _ = try NewUser.validate(email: "a@b.co", name: "A", role: "rep", password: String(repeating: "é", count: 72))
     }
 
+    @Test func aSynonymListNamingATermTwiceIsRefusedAndTheSameWordInAnotherCaseIsMerged() throws {
+        do {
+            _ = try SynonymTerms.validate(["SSO", "SAML", "SSO"])
+            Issue.record("a repeated term was accepted")
+        } catch {
+            #expect(error.errors.map(\.field) == ["terms[2]"])
+        }
+        #expect(try SynonymTerms.validate(["SSO", "sso", " SAML "]).terms == ["SSO", "SAML"])
+    }
+
     @Test func onlyHeadsAndMarketersManagePlanning() {
         #expect(Role.allCases.filter(\.canManagePlanning) == [.salesHead, .marketingHead, .marketer])
         #expect(Role.allCases.filter(\.isHead) == [.salesHead, .marketingHead])

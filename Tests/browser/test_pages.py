@@ -166,6 +166,7 @@ def test_the_other_heads_review_page_follows_an_edit_live_and_both_sign(browser)
     if sales.get_by_role("button", name="Open a joint review").count():
         sales.get_by_role("button", name="Open a joint review").click()
     marketing.goto(BASE + "/review")
+    expect(marketing.locator("#review-live[data-connected=true]")).to_have_count(1)
     titles = sales.get_by_role("region", name="Top 5 Obstacles").locator("li .title").all_inner_texts()
     assert len(titles) >= 2
     # The sales head moves the first obstacle down; the marketing head's open page follows without a reload.
@@ -177,12 +178,23 @@ def test_the_other_heads_review_page_follows_an_edit_live_and_both_sign(browser)
     shoot(marketing, "review-live")
     marketing.get_by_role("button", name=re.compile("Sign version")).click()
     expect(marketing.get_by_role("status")).to_contain_text("Waiting for the other head")
+    expect(sales.locator("#review-live[data-connected=true]")).to_have_count(1)
     expect(sales.locator("#review-status")).to_contain_text("Updated", timeout=3000)
     expect(sales.get_by_role("region", name="Sign-off")).to_contain_text("marketing head")
     sales.get_by_role("button", name=re.compile("Sign version")).click()
     expect(sales.get_by_role("status")).to_contain_text("new Top 5 is in place")
     after = [item["title"] for item in api(sales, "/api/v1/focus")["obstacles"]]
     assert after[:2] == [titles[1], titles[0]]
+    # The closed review's record: signatures, the lineup with its changes, the walls' charts; it prints without the menu.
+    sales.goto(BASE + "/review")
+    sales.get_by_role("link", name="record (printable)").first.click()
+    expect(sales.get_by_role("heading", name=re.compile("Joint review of"))).to_be_visible()
+    expect(sales.get_by_role("region", name="Signatures")).to_contain_text("marketing head")
+    expect(sales.locator("article.record")).to_contain_text("up from 2")
+    assert sales.locator("svg.impact").count() >= 1
+    sales.emulate_media(media="print")
+    expect(sales.locator("header.top")).to_be_hidden()
+    shoot(sales, "review-record")
     sales_context.close()
     marketing_context.close()
 

@@ -369,7 +369,8 @@ def contract(examples=100):
              env={"ROADWORK_SCHEMATHESIS": str(venv / "bin/st")}, check=False)
     took = time.monotonic() - started
     process.terminate(); process.wait()
-    print(out.stdout[-6000:])
+    # Every role's failures in full (each role's block starts with its FAILED line).
+    print(out.stdout)
     roles = re.findall(r"schemathesis as (\S+): (\d+) generated, (\d+) passed", out.stdout)
     failed = re.findall(r"schemathesis as (\S+) FAILED", out.stdout)
     generated = sum(int(g) for _, g, _ in roles)

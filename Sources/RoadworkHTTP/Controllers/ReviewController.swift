@@ -141,7 +141,7 @@ struct ReviewSummary {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private static func change(_ entry: ReviewSnapshot.Entry) -> String {
+    static func change(_ entry: ReviewSnapshot.Entry) -> String {
         guard let previous = entry.previousRank else { return "new" }
         if previous == entry.rank { return "unchanged" }
         return previous > entry.rank ? "up from \(previous)" : "down from \(previous)"

@@ -67,6 +67,12 @@ struct ReviewPages {
             }
             return web.page(.review, title: "Joint review", identity: identity, request: request, values: values)
         }
+        router.get("reviews/:id") { request, context in
+            let identity = try await web.identity(request)
+            let id = try request.uuidParameter("id", context: context, what: "review")
+            guard let values = try await web.readIfFound(identity, { try Self.record(id: id, store: $0) }) else { throw Problem.notFound("review") }
+            return web.page(.review_record, title: "Joint review record", identity: identity, request: request, values: values)
+        }
         router.get("review/events") { request, _ in events(try await web.identity(request, as: Roles.heads)) }
         router.post("review/open") { request, context in
             let identity = try await web.identity(request, as: Roles.heads)
@@ -123,6 +129,42 @@ struct ReviewPages {
                 throw PageRefusal(back: "/review", message: "Not signed: \(message).", status: .conflict)
             }
         }
+    }
+
+    /// The record of a review, to read and to print: signatures with their time, the lineup and how it changed, notes,
+    /// whether the walls under its obstacles stopped after their bites shipped (at most ten charts), the backlog then.
+    static func record(id: UUID, store: Store) throws -> [String: Any]? {
+        guard let summary = try ReviewSummary.load(id: id, from: store) else { return nil }
+        let review = summary.review
+        let time = Date.ISO8601FormatStyle(timeZone: .gmt)
+        let lists = [("Top 5 Opportunities", review.lineup.opportunities, summary.snapshot?.opportunities),
+                     ("Top 5 Obstacles", review.lineup.obstacles, summary.snapshot?.obstacles)].map { heading, ids, entries -> [String: Any] in
+            let rows: [[String: Any]] = entries?.map { ["rank": $0.rank, "title": $0.title, "change": ReviewSummary.change($0)] }
+                ?? ids.enumerated().map { ["rank": $0 + 1, "title": summary.titles[$1] ?? "?", "change": "draft"] }
+            return ["heading": heading, "entries": rows]
+        }
+        var walls: [[String: Any]] = []
+        for obstacle in review.lineup.obstacles where walls.count < 10 {
+            for objectionID in try store.objectionIDs(obstacleID: obstacle) where walls.count < 10 {
+                guard let latest = try store.wallImpact(objectionID: objectionID, today: Day.today())?.publications.last,
+                      let objection = try store.objection(id: objectionID) else { continue }
+                walls.append(["obstacle": summary.titles[obstacle] ?? "?", "statement": objection.statement, "bite": latest.title,
+                              "day": latest.publishedOn.description, "verdict": latest.verdict.label, "summary": ImpactChart.describe(latest),
+                              "svg": ImpactChart.svg(latest)])
+            }
+        }
+        let backlog = summary.snapshot?.backlog.map { ($0.statement, $0.score, $0.accounts) }
+            ?? summary.openBacklog.map { ($0.objection.statement, $0.breakdown.score, $0.breakdown.accounts) }
+        return present([
+            "id": review.id.lowercasedText, "opened": Day(review.openedAt).description, "closed": review.closedAt.map { Day($0).description },
+            "status": review.status.rawValue, "version": review.lineup.version, "notes": review.notes, "lists": lists, "walls": walls,
+            "dropped": summary.snapshot?.dropped.joined(separator: "; "),
+            "signoffs": review.signoffs.map { signoff -> [String: Any] in
+                present(["name": summary.names[signoff.userID] ?? "?", "role": signoff.role.rawValue.replacingOccurrences(of: "_", with: " "),
+                         "version": signoff.lineupVersion, "at": signoff.at.formatted(time), "stale": signoff.lineupVersion != review.lineup.version ? true : nil])
+            },
+            "backlog": backlog.map { ["statement": $0.0, "score": String(format: "%.2f", $0.1), "accounts": $0.2] as [String: Any] },
+        ])
     }
 
     /// An edit of a lineup the other head changed since the page was shown: nothing changes, the current one is shown.

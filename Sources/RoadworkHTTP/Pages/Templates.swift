@@ -3,7 +3,7 @@ import Mustache
 /// A page's template: every page names one of these, so a page without a template does not compile.
 enum PageTemplate: String, CaseIterable, Sendable {
     case signin, home, report_new, triage, backlog, content, review, objection, item, admin, vocabulary, tokens, integrations
-    case webhook, duplicates, mail_link, forgot, choose_password, preferences, `import`, sessions
+    case webhook, duplicates, mail_link, forgot, choose_password, preferences, `import`, sessions, review_record
 }
 
 /// The page templates, embedded in the binary and parsed once at start-up.
@@ -27,7 +27,7 @@ enum Templates {
         "mail_link": PackageResources.mail_link_mustache, "forgot": PackageResources.forgot_mustache,
         "choose_password": PackageResources.choose_password_mustache, "preferences": PackageResources.preferences_mustache,
         "import": PackageResources.import_mustache, "sessions": PackageResources.sessions_mustache,
-        "deal_tally": PackageResources.deal_tally_mustache,
+        "deal_tally": PackageResources.deal_tally_mustache, "review_record": PackageResources.review_record_mustache,
     ]
 
     /// Parses every template and checks each page's is there; `buildRouter` calls it, so a broken one stops start-up.

@@ -62,13 +62,16 @@
       });
   });
 
+})();
+
+(function () {
   // The joint review, live for both heads: when the other head edits, signs or the lineup applies, the server says so
   // (Server-Sent Events) and the review is fetched again and swapped in; notes being typed are kept.
   var live = document.getElementById('review-live');
   if (live && window.EventSource) {
     var status = document.getElementById('review-status');
     var events = new EventSource(live.getAttribute('data-events'));
-    events.addEventListener('review', function () {
+    var refresh = function () {
       fetch('/review', { credentials: 'same-origin', headers: { Accept: 'text/html' } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
@@ -84,6 +87,10 @@
           }
           if (status) status.textContent = 'Updated ' + new Date().toLocaleTimeString() + ': the review changed.';
         });
-    });
+    };
+    events.addEventListener('review', refresh);
+    // Connected (or connected again): anything that changed before then is fetched once, so no change is missed.
+    events.addEventListener('open', function () { live.setAttribute('data-connected', 'true'); refresh(); });
+    events.addEventListener('error', function () { live.removeAttribute('data-connected'); });
   }
 })();
