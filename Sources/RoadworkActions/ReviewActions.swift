@@ -37,6 +37,15 @@ extension Actions {
         }
     }
 
+    /// Adds a head's note to one line of the open review's agenda (`line` as the agenda names it, e.g. "mover:<id>").
+    public func addAgendaNote(by identity: Identity, line: String?, body: String?) async throws {
+        var check = Validator()
+        let line = check.text(line, field: "line", max: 100)
+        let body = check.text(body, field: "body", max: 2000)
+        try check.finish()
+        try await change(by: identity) { try $0.addAgendaNote(line: line!, body: body!) }
+    }
+
     /// Saves the open review's notes; nil when no review is open.
     public func saveReviewNotes(by identity: Identity, _ notes: String?, expectedVersion: Int? = nil) async throws -> JointReview? {
         var check = Validator()

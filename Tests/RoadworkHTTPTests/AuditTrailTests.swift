@@ -345,6 +345,9 @@ struct AuditTrailTests {
                 try await api(.post, "reviews/\(review)/signoff", marketing, ["lineup_version": 2])
             }
             try await walk.change("POST /review/open", ["review.opened"]) { try await page("/review/open", salesHead) }
+            try await walk.change("POST /review/agenda-note", ["review.agenda_note_added"]) {
+                try await page("/review/agenda-note", marketing, ["line": "stalled:\(second)", "body": "Pricing has had no bite for a quarter"])
+            }
             try await walk.change("POST /review/move", ["review.lineup_changed"]) {
                 try await page("/review/move", salesHead, ["kind": "obstacle", "id": second, "by": "-1"])
             }

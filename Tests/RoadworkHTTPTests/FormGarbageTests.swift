@@ -53,6 +53,7 @@ struct FormGarbageTests {
         "/review/add": Form(role: .salesHead, garbage: ["kind": "obstacle", "id": "x"]),
         "/review/add-wall": Form(role: .salesHead, garbage: ["objection_id": "x"]),
         "/review/notes": Form(role: .salesHead, garbage: ["notes": long]),
+        "/review/agenda-note": Form(role: .salesHead, garbage: ["line": long, "body": ""]),
         "/review/sign": Form(role: .salesHead, garbage: ["lineup_version": "latest"]),
         "/triage/accept-confident": Form(role: .marketer, garbage: [:]),
         "/triage/:id": Form(role: .marketer, garbage: ["objection_id": "x"]),

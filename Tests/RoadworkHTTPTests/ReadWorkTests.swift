@@ -54,7 +54,11 @@ struct ReadWorkTests {
             let obstacle = try #require(try await client.create("items", token: marketer, ["kind": "obstacle", "title": "Obstacle \(i)"])["id"] as? String)
             let objection = try #require(try await client.create("objections", token: marketer,
                                                                   ["statement": "Needs integration number\(i) with system\(i)", "obstacle_id": obstacle])["id"] as? String)
-            _ = try await client.create("content", token: marketer, ["objection_id": objection, "title": "Bite \(i)", "format": "one_pager"])
+            let bite = try #require(try await client.create("content", token: marketer, ["objection_id": objection, "title": "Bite \(i)", "format": "one_pager"])["id"] as? String)
+            // Shipped, so the objection pages draw did-the-wall-stop and the open review's agenda lists it.
+            try await client.call(.patch, "/api/v1/content/\(bite)", token: marketer, body: ["status": "published", "url": "https://example.com/\(i)"]) {
+                #expect($0.status == .ok)
+            }
             _ = try await client.create("reports", token: rep, ["summary": "Asked about number\(i) again", "account": "Account \(i)", "objection_id": objection])
             _ = try await client.create("reports", token: rep, ["summary": "Wanted a discount of \(i) percent", "account": "Untriaged \(i)"])
             _ = try await client.create("reports", token: rep, ["summary": "First wall again, time \(i)", "account": "Again \(i)", "objection_id": first])
@@ -70,6 +74,7 @@ struct ReadWorkTests {
             let rep = try await client.token(org.emails[.rep]!)
             let head = try await client.token(org.emails[.salesHead]!)
             let first = try #require(try await client.create("objections", token: marketer, ["statement": "The first wall"])["id"] as? String)
+            _ = try await client.create("reviews", token: head, [:])
             let api = ["/api/v1/backlog?limit=50", "/api/v1/focus", "/api/v1/objections", "/api/v1/reports", "/api/v1/content",
                        "/api/v1/items", "/api/v1/triage/suggestions", "/api/v1/objections/\(first)"]
             let pages = ["/", "/backlog", "/content", "/triage", "/objections/\(first)", "/review"]

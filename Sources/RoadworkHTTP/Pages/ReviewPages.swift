@@ -54,6 +54,7 @@ struct ReviewPages {
                     let covered = Set(open.lineup.obstacles)
                     let uncovered = try store.backlog(limit: 10).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
                     let signedByMe = open.signoffs.contains { $0.userID == identity.userID && $0.lineupVersion == version }
+                    values["agenda"] = try Self.agenda(store.reviewAgenda(today: Day.today()), notes: try store.agendaNotes(reviewID: open.id))
                     values["review"] = [
                         "version": version, "reviewVersion": open.version, "notes": open.notes, "lists": lists,
                         "uncovered": open.lineup.obstacles.count >= 5 ? [] : uncovered.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement] },
@@ -72,6 +73,16 @@ struct ReviewPages {
             let id = try request.uuidParameter("id", context: context, what: "review")
             guard let values = try await web.readIfFound(identity, { try Self.record(id: id, store: $0) }) else { throw Problem.notFound("review") }
             return web.page(.review_record, title: "Joint review record", identity: identity, request: request, values: values)
+        }
+        router.post("review/agenda-note") { request, context in
+            let identity = try await web.identity(request, as: Roles.heads)
+            let form = try await web.form(request, context: context)
+            do {
+                try await web.actions.addAgendaNote(by: identity, line: form["line"], body: form["body"])
+                return Web.redirect("/review#agenda", done: "Note added.")
+            } catch let error as ValidationError {
+                throw PageRefusal(back: "/review", message: "Note not added: \(error.description).")
+            }
         }
         router.get("review/events") { request, _ in events(try await web.identity(request, as: Roles.heads)) }
         router.post("review/open") { request, context in
@@ -129,6 +140,34 @@ struct ReviewPages {
                 throw PageRefusal(back: "/review", message: "Not signed: \(message).", status: .conflict)
             }
         }
+    }
+
+    /// The agenda's sections for the page: each line with its one-click lineup change and the heads' notes on it.
+    static func agenda(_ agenda: ReviewAgenda, notes: [AgendaNote]) -> [String: Any] {
+        let byLine = Dictionary(grouping: notes, by: \.line)
+        func lines(_ lines: [ReviewAgenda.Line], action: (ReviewAgenda.Line) -> [String: Any]?) -> [[String: Any]] {
+            lines.map { line in
+                present(["key": line.key, "text": line.text, "detail": line.detail, "objectionID": line.objectionID?.lowercasedText,
+                         "action": action(line),
+                         "notes": (byLine[line.key] ?? []).map { ["author": $0.authorName, "body": $0.body, "at": Web.day($0.at)] }])
+            }
+        }
+        let addWall = { (line: ReviewAgenda.Line) -> [String: Any]? in
+            line.objectionID.map { ["path": "/review/add-wall", "field": "objection_id", "value": $0.lowercasedText, "label": "Add as a Top 5 obstacle"] }
+        }
+        func remove(_ kind: FocusKind) -> (ReviewAgenda.Line) -> [String: Any]? {
+            { line in line.focusItemID.map { ["path": "/review/remove", "field": "id", "value": $0.lowercasedText, "kind": kind.rawValue,
+                                              "label": "Take it out of the draft"] } }
+        }
+        let sections: [(String, [[String: Any]])] = [
+            ("Walls that moved most", lines(agenda.movers, action: addWall)),
+            ("New and emerging walls", lines(agenda.newWalls, action: addWall)),
+            ("Backlog walls no Top 5 obstacle covers", lines(agenda.uncovered, action: addWall)),
+            ("Content shipped: did the wall stop?", lines(agenda.shipped) { _ in nil }),
+            ("Top 5 obstacles with no progress", lines(agenda.stalled, action: remove(.obstacle))),
+            ("The opportunities", lines(agenda.opportunities, action: remove(.opportunity))),
+        ]
+        return ["since": Web.day(agenda.since), "sections": sections.map { ["heading": $0.0, "lines": $0.1, "empty": $0.1.isEmpty] as [String: Any] }]
     }
 
     /// The record of a review, to read and to print: signatures with their time, the lineup and how it changed, notes,
