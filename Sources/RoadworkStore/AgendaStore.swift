@@ -101,22 +101,11 @@ extension Store {
             ORDER BY p.day DESC, p.id, w.week
             """, [orgID, since, WallImpact.window, today]
         ).rows
-        var order: [UUID] = []
-        var bites: [UUID: (title: String, url: String?, objectionID: UUID, statement: String, day: Day, weeks: [Int: Int])] = [:]
-        for row in rows {
-            let id: UUID = try row.decode("id")
-            if bites[id] == nil {
-                order.append(id)
-                bites[id] = (try row.decode("title"), try row.decode("url"), try row.decode("objection_id"), try row.decode("statement"), try row.decode("day"), [:])
-            }
-            if let week: Int = try row.decode("week") { bites[id]!.weeks[week] = try row.decode("accounts") }
-        }
-        let shipped = order.map { id -> ReviewAgenda.Line in
-            let bite = bites[id]!
-            let impact = WallImpact.Publication(contentID: id, title: bite.title, url: bite.url, publishedOn: bite.day, accountsByWeek: bite.weeks,
-                                                helpful: 0, notHelpful: 0, today: today)
-            return ReviewAgenda.Line(key: "shipped:\(id.lowercasedText)", text: "\(bite.title) — for “\(bite.statement)”",
-                                     detail: "did the wall stop? \(impact.verdict.label)", objectionID: bite.objectionID, focusItemID: nil)
+        let shipped = try Self.publications(rows, today: today, extra: { row in
+            (objectionID: try row.decode("objection_id", as: UUID.self), statement: try row.decode("statement", as: String.self))
+        }).map { bite, wall in
+            ReviewAgenda.Line(key: "shipped:\(bite.contentID.lowercasedText)", text: "\(bite.title) — for “\(wall.statement)”",
+                              detail: "did the wall stop? \(bite.verdict.label)", objectionID: wall.objectionID, focusItemID: nil)
         }
         let moved = Set(try connection.query(
             """

@@ -31,20 +31,28 @@ extension Store {
             """,
             [orgID, objectionID, WallImpact.window, today]
         ).rows
+        let verdicts = { (row: Row) in (helpful: try row.decode("helpful", as: Int.self), notHelpful: try row.decode("not_helpful", as: Int.self)) }
+        return WallImpact(objectionID: objectionID, publications: try Self.publications(rows, today: today, verdicts: verdicts).map(\.publication))
+    }
+
+    /// Folds rows of (bite, week, distinct accounts) — one per week that had reports, bites in order — into each bite's
+    /// figures; `verdicts` reads the reps' helpful and not-helpful counts of a bite's first row, `extra` anything else.
+    static func publications<Extra>(_ rows: [Row], today: Day, verdicts: (Row) throws -> (helpful: Int, notHelpful: Int) = { _ in (0, 0) },
+                                    extra: (Row) throws -> Extra = { _ in () }) throws -> [(publication: WallImpact.Publication, extra: Extra)] {
         var order: [UUID] = []
-        var found: [UUID: (title: String, url: String?, day: Day, helpful: Int, notHelpful: Int, weeks: [Int: Int])] = [:]
+        var found: [UUID: (title: String, url: String?, day: Day, verdicts: (helpful: Int, notHelpful: Int), extra: Extra, weeks: [Int: Int])] = [:]
         for row in rows {
             let id: UUID = try row.decode("id")
             if found[id] == nil {
                 order.append(id)
-                found[id] = (try row.decode("title"), try row.decode("url"), try row.decode("day"), try row.decode("helpful"), try row.decode("not_helpful"), [:])
+                found[id] = (try row.decode("title"), try row.decode("url"), try row.decode("day"), try verdicts(row), try extra(row), [:])
             }
             if let week: Int = try row.decode("week") { found[id]!.weeks[week] = try row.decode("accounts") }
         }
-        return WallImpact(objectionID: objectionID, publications: order.map { id in
-            let p = found[id]!
-            return WallImpact.Publication(contentID: id, title: p.title, url: p.url, publishedOn: p.day, accountsByWeek: p.weeks,
-                                          helpful: p.helpful, notHelpful: p.notHelpful, today: today)
-        })
+        return order.map { id in
+            let bite = found[id]!
+            return (WallImpact.Publication(contentID: id, title: bite.title, url: bite.url, publishedOn: bite.day, accountsByWeek: bite.weeks,
+                                           helpful: bite.verdicts.helpful, notHelpful: bite.verdicts.notHelpful, today: today), bite.extra)
+        }
     }
 }
