@@ -52,6 +52,7 @@ func buildRouter(config: RoadworkConfig, database: Database, reviewChanges: Revi
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: NamelessQueryMiddleware())
     let refusals = PageRefusalMiddleware()
     router.add(middleware: refusals)
     let routeMethods = RouteMethods()

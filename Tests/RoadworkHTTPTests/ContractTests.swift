@@ -183,6 +183,10 @@ struct ContractTests {
         try await app.test { client in
             let marketer = try await client.token(org.emails[.marketer]!)
             let objection = try await client.create("objections", token: marketer, ["statement": "Needs SSO"])["id"] as! String
+            // A query parameter without a name is refused (the long contract run sent "&=null").
+            try await client.call(.get, "/api/v1/objections?status=open&=null", token: marketer) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["query"])
+            }
             // A null where the spec allows none is refused, not read as "absent"; where it allows one, it is taken.
             try await client.call(.patch, "/api/v1/objections/\(objection)", token: marketer, body: ["statement": NSNull()]) {
                 let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["statement"])

@@ -54,7 +54,7 @@ struct FormGarbageTests {
         "/review/add-wall": Form(role: .salesHead, garbage: ["objection_id": "x"]),
         "/review/notes": Form(role: .salesHead, garbage: ["notes": long]),
         "/review/agenda-note": Form(role: .salesHead, garbage: ["line": long, "body": ""]),
-        "/review/sign": Form(role: .salesHead, garbage: ["lineup_version": "latest"]),
+        "/review/sign": Form(role: .salesHead, garbage: ["lineup_version": "-9223372036854775808"]),
         "/triage/accept-confident": Form(role: .marketer, garbage: [:]),
         "/triage/:id": Form(role: .marketer, garbage: ["objection_id": "x"]),
         "/objections/merge": Form(role: .marketer, garbage: ["source": "x", "into": "y"]),

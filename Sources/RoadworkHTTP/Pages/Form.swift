@@ -45,7 +45,7 @@ struct Form {
     /// A whole number the page put in the form (a version, a step): nil when blank, a 422 when it is no number.
     func int(_ key: String) throws -> Int? {
         try nonEmpty(key).map { text in
-            guard let number = Int(text.trimmed), abs(number) <= 1_000_000_000 else { throw Self.refused(key, "is not a whole number") }
+            guard let number = Int(text.trimmed), (-1_000_000_000...1_000_000_000).contains(number) else { throw Self.refused(key, "is not a whole number") }
             return number
         }
     }
