@@ -82,6 +82,11 @@ struct DemoQuarter {
                 try store.signOff(reviewID: review, role: role, lineupVersion: lineup, scoring: try store.scoring()).id
             }
         }
+        // The last review was five weeks ago, so the next one's agenda has a stretch of data to speak of.
+        try await database.tenant(orgID) { store in
+            try store.connection.query("UPDATE joint_reviews SET opened_at = now() - interval '36 days', closed_at = now() - interval '35 days' WHERE id = $1", [review])
+            try store.connection.query("UPDATE review_signoffs SET signed_at = now() - interval '35 days' WHERE review_id = $1", [review])
+        }
 
         // A few hundred reports over the quarter; a handful of walls draw most of them, some are untriaged.
         for index in 0..<320 {

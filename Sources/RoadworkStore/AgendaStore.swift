@@ -60,7 +60,7 @@ extension Store {
         ).rows.map { row -> ReviewAgenda.Line in
             let recent: Int = try row.decode("recent"), before: Int = try row.decode("before")
             return ReviewAgenda.Line(key: "mover:\(try row.decode("id", as: UUID.self).lowercasedText)", text: try row.decode("statement"),
-                                     detail: "\(recent) accounts since the last review, \(before) in the \(stretch) days before (\(recent > before ? "up" : "down"))",
+                                     detail: "\(recent) accounts since the last review, \(before) in the \(stretch == 1 ? "day" : "\(stretch) days") before (\(recent > before ? "up" : "down"))",
                                      objectionID: try row.decode("id"), focusItemID: nil)
         }
         var newWalls = try connection.query(
