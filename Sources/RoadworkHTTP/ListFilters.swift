@@ -13,7 +13,7 @@ enum ListFilters {
         var check = Validator()
         filter.triaged = flag(request, "triaged", &check)
         filter.objectionID = uuid(query["objection_id"], "objection_id", &check)
-        filter.account = query["account"].map { String($0).trimmed }.flatMap { $0.isEmpty ? nil : $0 }
+        filter.account = request.queryText("account").map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 }
         try check.finish()
         if identity.role == .rep { filter.reporterID = identity.userID }
         return filter
@@ -26,7 +26,7 @@ enum ListFilters {
         let status = query["status"].map { check.oneOf(String($0), field: "status", ObjectionStatus.self) } ?? nil
         let obstacleID = uuid(query["obstacle_id"], "obstacle_id", &check)
         try check.finish()
-        return (status, obstacleID, query["q"].map { String($0).trimmed }.flatMap { $0.isEmpty ? nil : String($0.prefix(300)) })
+        return (status, obstacleID, request.queryText("q").map { $0.trimmed }.flatMap { $0.isEmpty ? nil : String($0.prefix(300)) })
     }
 
     /// `status`, `objection_id`, `assignee_id`; reps read published content only.

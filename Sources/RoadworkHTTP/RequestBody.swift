@@ -98,6 +98,19 @@ extension Request {
         return Int(version)
     }
 
+    /// A free-text query parameter as browsers and HTTP libraries encode it (form encoding: "+" is a space, "%2B" a plus);
+    /// the router's own decoding keeps "+" as it is, so "?text=+" would read as text rather than blank.
+    func queryText(_ name: String) -> String? {
+        guard let query = uri.query else { return nil }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first == Substring(name) else { continue }
+            let raw = parts.count > 1 ? String(parts[1]) : ""
+            return raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
+        }
+        return nil
+    }
+
     /// A UUID path parameter; a malformed one is a 404 like any unknown id.
     func uuidParameter(_ name: String, context: AppRequestContext, what: String) throws -> UUID {
         guard let id = context.parameters.get(name, as: UUID.self) else { throw Problem.notFound(what) }

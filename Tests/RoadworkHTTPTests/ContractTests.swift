@@ -183,6 +183,14 @@ struct ContractTests {
         try await app.test { client in
             let marketer = try await client.token(org.emails[.marketer]!)
             let objection = try await client.create("objections", token: marketer, ["statement": "Needs SSO"])["id"] as! String
+            // "+" in a query is a space, as form encoding has it: "?text=+" is blank (the third long run sent it).
+            try await client.call(.get, "/api/v1/objections/similar?text=+", token: marketer) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["text"])
+            }
+            try await client.call(.get, "/api/v1/objections/similar?text=Needs+SSO", token: marketer) {
+                let items = try $0.object()["items"] as? [[String: Any]]
+                #expect((items?.first?["objection"] as? [String: Any])?["statement"] as? String == "Needs SSO")
+            }
             // A query parameter without a name is refused (the long contract run sent "&=null").
             try await client.call(.get, "/api/v1/objections?status=open&=null", token: marketer) {
                 let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["query"])

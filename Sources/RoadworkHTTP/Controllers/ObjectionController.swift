@@ -95,7 +95,7 @@ struct ObjectionController {
 
     @Sendable func similar(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
-        guard let text = request.uri.queryParameters["text"].map({ String($0).trimmed }), !text.isEmpty else {
+        guard let text = request.queryText("text").map({ $0.trimmed }), !text.isEmpty else {
             throw Problem.invalid([.init(field: "text", message: "is required")])
         }
         let items = try await database.tenant(identity) { try $0.similarObjections(to: text, limit: 10) }
