@@ -3,16 +3,15 @@ import RoadworkDomain
 import RoadworkStore
 
 extension Actions {
-    /// Plans a bite of content against an objection. A double optional is "leave" (nil), "clear" (`.some(nil)`) or "set".
-    public func createContent(by identity: Identity, objectionID: UUID?, title: String?, format: String?, status: String?,
-                              assigneeID: UUID??, effort: Int??, url: String??) async throws -> ContentItem {
-        var check = Validator()
-        if objectionID == nil { check.fail("objection_id", "is required") }
-        try check.finish()
+    /// Plans a bite of content against an objection or an opportunity. A double optional is "leave" (nil), "clear"
+    /// (`.some(nil)`) or "set".
+    public func createContent(by identity: Identity, objectionID: UUID?, opportunityID: UUID? = nil, title: String?, format: String?,
+                              status: String?, assigneeID: UUID??, effort: Int??, url: String??) async throws -> ContentItem {
+        let target = try ContentTarget.validate(objectionID: objectionID, opportunityID: opportunityID)
         let fields = try ContentChanges.validate(title: title, format: format, status: status, assigneeID: assigneeID, effort: effort, url: url,
                                                  creating: true)
         return try await change(by: identity) { store in
-            try store.createContent(objectionID: objectionID!, fields: fields, scoring: try store.scoring())
+            try store.createContent(for: target, fields: fields, scoring: try store.scoring())
         }
     }
 

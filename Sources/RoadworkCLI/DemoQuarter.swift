@@ -116,7 +116,7 @@ struct DemoQuarter {
             let title = "\(format.rawValue.replacingOccurrences(of: "_", with: " ").capitalized) for wall #\(index + 1)"
             let url: String?? = status == .published ? .some("https://example.com/content/\(index + 1)") : nil
             let item = try await database.tenant(orgID, actor: assignee) { store in
-                try store.createContent(objectionID: objection, fields: ContentChanges(title: title, format: format, status: status,
+                try store.createContent(for: .objection(objection), fields: ContentChanges(title: title, format: format, status: status,
                                                                                         assigneeID: .some(assignee), effort: .some(3), url: url),
                                         scoring: try store.scoring()).id
             }
@@ -133,6 +133,15 @@ struct DemoQuarter {
                         try $0.addFeedback(contentID: item, helpful: helpful, account: Self.accounts[vote], comment: helpful ? "Buyer liked it" : "Did not land").id
                     }
                 }
+            }
+        }
+        // Opportunities are won by teaching buyers too: a shipped case study and one in the works for the first.
+        for (title, status) in [("Case study: a hospital group retires its legacy scheduler", ContentStatus.published), ("Migration guide from legacy schedulers", .inProgress)] {
+            let url: String?? = status == .published ? .some("https://example.com/content/opportunity-case-study") : nil
+            _ = try await database.tenant(orgID, actor: marketers[0]) { [opportunityIDs] store in
+                try store.createContent(for: .opportunity(opportunityIDs[0]), fields: ContentChanges(title: title, format: status == .published ? .caseStudy : .onePager,
+                                                                                                       status: status, assigneeID: .some(marketers[0]), url: url),
+                                        scoring: try store.scoring()).id
             }
         }
         try await database.tenant(orgID) { try $0.rebuildAllAggregates() }

@@ -24,10 +24,11 @@ public enum ContentStatus: String, Codable, Sendable, CaseIterable {
     public var isActive: Bool { self == .todo || self == .inProgress || self == .inReview }
 }
 
-/// A bite of content that addresses one objection.
+/// A bite of content that addresses one objection or one opportunity (exactly one of the two).
 public struct ContentItem: Sendable, Equatable, Codable {
     public let id: UUID
-    public let objectionID: UUID
+    public let objectionID: UUID?
+    public let opportunityID: UUID?
     public let title: String
     public let format: ContentFormat
     public let status: ContentStatus
@@ -39,10 +40,11 @@ public struct ContentItem: Sendable, Equatable, Codable {
     public let createdAt: Date
     public let updatedAt: Date
 
-    public init(id: UUID, objectionID: UUID, title: String, format: ContentFormat, status: ContentStatus, assigneeID: UUID?,
+    public init(id: UUID, objectionID: UUID?, opportunityID: UUID? = nil, title: String, format: ContentFormat, status: ContentStatus, assigneeID: UUID?,
                 effort: Int?, url: String?, publishedAt: Date?, version: Int, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.objectionID = objectionID
+        self.opportunityID = opportunityID
         self.title = title
         self.format = format
         self.status = status
@@ -53,6 +55,37 @@ public struct ContentItem: Sendable, Equatable, Codable {
         self.version = version
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+}
+
+/// What a bite addresses: a wall (an objection) or an opportunity (a focus item of that kind).
+public enum ContentTarget: Sendable, Equatable {
+    case objection(UUID)
+    case opportunity(UUID)
+
+    public init?(_ item: ContentItem) {
+        if let id = item.objectionID { self = .objection(id) } else if let id = item.opportunityID { self = .opportunity(id) } else { return nil }
+    }
+
+    /// Exactly one of the two ids.
+    public static func validate(objectionID: UUID?, opportunityID: UUID?) throws(ValidationError) -> ContentTarget {
+        switch (objectionID, opportunityID) {
+        case (let objection?, nil): return .objection(objection)
+        case (nil, let opportunity?): return .opportunity(opportunity)
+        case (nil, nil): throw ValidationError(field: "objection_id", "is required (or opportunity_id, for a bite that addresses an opportunity)")
+        case (_?, _?): throw ValidationError(field: "opportunity_id", "cannot be given with objection_id; a bite addresses one of the two")
+        }
+    }
+
+    public var objectionID: UUID? { if case .objection(let id) = self { id } else { nil } }
+    public var opportunityID: UUID? { if case .opportunity(let id) = self { id } else { nil } }
+
+    /// Why a second active bite is refused: one bite at a time.
+    public var activeConflict: String {
+        switch self {
+        case .objection: "this objection already has an active content item"
+        case .opportunity: "this opportunity already has an active content item"
+        }
     }
 }
 

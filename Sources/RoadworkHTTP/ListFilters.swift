@@ -29,15 +29,17 @@ enum ListFilters {
         return (status, obstacleID, request.queryText("q").map { $0.trimmed }.flatMap { $0.isEmpty ? nil : String($0.prefix(300)) })
     }
 
-    /// `status`, `objection_id`, `assignee_id`; reps read published content only.
-    static func content(_ request: Request, identity: Identity) throws -> (status: ContentStatus?, objectionID: UUID?, assigneeID: UUID?, publishedOnly: Bool) {
+    /// `status`, `objection_id`, `opportunity_id`, `assignee_id`; reps read published content only.
+    static func content(_ request: Request, identity: Identity) throws
+    -> (status: ContentStatus?, objectionID: UUID?, opportunityID: UUID?, assigneeID: UUID?, publishedOnly: Bool) {
         let query = request.uri.queryParameters
         var check = Validator()
         let status = query["status"].map { check.oneOf(String($0), field: "status", ContentStatus.self) } ?? nil
         let objectionID = uuid(query["objection_id"], "objection_id", &check)
+        let opportunityID = uuid(query["opportunity_id"], "opportunity_id", &check)
         let assigneeID = uuid(query["assignee_id"], "assignee_id", &check)
         try check.finish()
-        return (status, objectionID, assigneeID, identity.role == .rep)
+        return (status, objectionID, opportunityID, assigneeID, identity.role == .rep)
     }
 
     /// `object_id`: the audit trail of one object.

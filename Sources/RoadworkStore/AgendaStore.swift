@@ -117,9 +117,22 @@ extension Store {
             ReviewAgenda.Line(key: "stalled:\(item.id.lowercasedText)", text: item.title, detail: "Top 5 obstacle \(item.rank ?? 0): no bite moved since the last review",
                               objectionID: nil, focusItemID: item.id)
         }
+        // An opportunity's status is its own bites: how many shipped, and whether any moved since the last review.
+        let opportunityIDs = top.opportunities.map(\.id)
+        let progress = try contentProgress(focusIDs: opportunityIDs)
+        let movedBites = Dictionary(uniqueKeysWithValues: try connection.query(
+            """
+            SELECT opportunity_id AS id, count(*)::integer AS n FROM content_items
+            WHERE org_id = $1 AND opportunity_id = ANY($2::uuid[]) AND updated_at >= $3 GROUP BY opportunity_id
+            """, [orgID, opportunityIDs, since]
+        ).rows.map { (try $0.decode("id", as: UUID.self), try $0.decode("n", as: Int.self)) })
         let opportunities = top.opportunities.map { item in
-            ReviewAgenda.Line(key: "opportunity:\(item.id.lowercasedText)", text: item.title, detail: "Top 5 opportunity \(item.rank ?? 0)",
-                              objectionID: nil, focusItemID: item.id)
+            let (bites, published) = progress[item.id] ?? (0, 0)
+            let moved = movedBites[item.id] ?? 0
+            let status = bites == 0 ? "no bites planned" : "\(published) of \(bites) bites published"
+                + (moved == 0 ? ", none moved since the last review" : ", \(moved) moved since the last review")
+            return ReviewAgenda.Line(key: "opportunity:\(item.id.lowercasedText)", text: item.title, detail: "Top 5 opportunity \(item.rank ?? 0): \(status)",
+                                     objectionID: nil, focusItemID: item.id)
         }
         return ReviewAgenda(since: since, movers: movers, newWalls: newWalls, uncovered: Array(uncovered), shipped: shipped, stalled: stalled,
                             opportunities: opportunities)

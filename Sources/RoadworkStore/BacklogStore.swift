@@ -91,7 +91,7 @@ extension Store {
         fields.title = title ?? "\(format.rawValue.replacingOccurrences(of: "_", with: " ").capitalized): \(statement)".prefix(300).description
         fields.format = format
         fields.status = .inProgress
-        let item = try createContent(objectionID: objectionID, fields: fields, scoring: scoring)
+        let item = try createContent(for: .objection(objectionID), fields: fields, scoring: scoring)
         return (item, try objection(id: objectionID)!)
     }
 

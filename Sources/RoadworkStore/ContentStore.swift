@@ -5,12 +5,13 @@ import RoadworkDomain
 /// A bite as the content board shows it.
 public struct ContentCard: Sendable {
     public let item: ContentItem
-    public let objectionStatement: String
+    /// The statement of the objection it addresses, or the title of the opportunity.
+    public let targetTitle: String
     public let assigneeName: String?
 }
 
 extension Store {
-    static let contentColumns = "id, objection_id, title, format, status, assignee_id, effort, url, published_at, version, created_at, updated_at"
+    static let contentColumns = "id, objection_id, opportunity_id, title, format, status, assignee_id, effort, url, published_at, version, created_at, updated_at"
 
     static func contentColumnsOf(_ alias: String) -> String {
         contentColumns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
@@ -18,17 +19,24 @@ extension Store {
 
     static func content(from row: some RowDecoding) throws -> ContentItem {
         ContentItem(
-            id: try row.decode("id"), objectionID: try row.decode("objection_id"), title: try row.decode("title"),
+            id: try row.decode("id"), objectionID: try row.decode("objection_id"), opportunityID: try row.decode("opportunity_id"), title: try row.decode("title"),
             format: try enumValue(row, "format"), status: try enumValue(row, "status"), assigneeID: try row.decode("assignee_id"),
             effort: try row.decode("effort"), url: try row.decode("url"), publishedAt: try row.decode("published_at"),
             version: try row.decode("version"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at")
         )
     }
 
-    /// Creates a bite for an open objection; a second active bite for the same objection is a conflict.
-    public func createContent(objectionID: UUID, fields: ContentChanges, scoring: BacklogScoring) throws -> ContentItem {
-        guard let objection = try objection(id: objectionID) else { throw MissingReference(field: "objection_id", "objection") }
-        guard objection.status == .open else { throw DomainError.conflict("The objection is \(objection.status.rawValue); bites are made for open objections.") }
+    /// Creates a bite for an open objection or a live opportunity; a second active bite for either is a conflict.
+    public func createContent(for target: ContentTarget, fields: ContentChanges, scoring: BacklogScoring) throws -> ContentItem {
+        switch target {
+        case .objection(let objectionID):
+            guard let objection = try objection(id: objectionID) else { throw MissingReference(field: "objection_id", "objection") }
+            guard objection.status == .open else { throw DomainError.conflict("The objection is \(objection.status.rawValue); bites are made for open objections.") }
+        case .opportunity(let opportunityID):
+            // An obstacle is not an opportunity: its bites address its objections.
+            guard let item = try focusItem(id: opportunityID), item.kind == .opportunity else { throw MissingReference(field: "opportunity_id", "opportunity") }
+            guard item.status != .retired else { throw DomainError.conflict("The opportunity is retired; bites are made for live opportunities.") }
+        }
         try requireUser(fields.assigneeID ?? nil, field: "assignee_id")
         let status = fields.status ?? .todo
         let url = fields.url ?? nil
@@ -37,14 +45,14 @@ extension Store {
         do {
             item = try Self.content(from: try connection.query(
                 """
-                INSERT INTO content_items (org_id, objection_id, title, format, status, assignee_id, effort, url, published_at, created_by)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $5 = 'published' THEN now() END, $9) RETURNING \(Self.contentColumns)
+                INSERT INTO content_items (org_id, objection_id, opportunity_id, title, format, status, assignee_id, effort, url, published_at, created_by)
+                VALUES ($1, $2, $10, $3, $4, $5, $6, $7, $8, CASE WHEN $5 = 'published' THEN now() END, $9) RETURNING \(Self.contentColumns)
                 """,
-                [orgID, objectionID, fields.title, (fields.format ?? .other).rawValue, status.rawValue, fields.assigneeID ?? nil,
-                 fields.effort ?? nil, url, actorID]
+                [orgID, target.objectionID, fields.title, (fields.format ?? .other).rawValue, status.rawValue, fields.assigneeID ?? nil,
+                 fields.effort ?? nil, url, actorID, target.opportunityID]
             ).first!)
-        } catch let error as PostgresError where error.constraint == "content_items_one_active" {
-            throw DomainError.conflict("this objection already has an active content item")
+        } catch let error as PostgresError where error.constraint?.hasPrefix("content_items_one_active") == true {
+            throw DomainError.conflict(target.activeConflict)
         }
         if item.status == .published { try published(item, scoring: scoring) }
         try audit("content.created", "content_item", item.id, before: Nothing?.none, after: item)
@@ -57,35 +65,36 @@ extension Store {
     }
 
     /// Content items, most recently changed first.
-    public func contentItems(objectionID: UUID?, status: ContentStatus?, assigneeID: UUID?, publishedOnly: Bool,
+    public func contentItems(objectionID: UUID?, opportunityID: UUID? = nil, status: ContentStatus?, assigneeID: UUID?, publishedOnly: Bool,
                              after cursor: (Date, UUID)?, limit: Int) throws -> [ContentItem] {
         try connection.query(
             """
             SELECT \(Self.contentColumns) FROM content_items
             WHERE org_id = $1 AND ($2::uuid IS NULL OR objection_id = $2) AND ($3::text IS NULL OR status = $3)
               AND ($4::uuid IS NULL OR assignee_id = $4) AND (NOT $5 OR status = 'published')
-              AND ($6::timestamptz IS NULL OR (updated_at, id) < ($6, $7::uuid))
+              AND ($6::timestamptz IS NULL OR (updated_at, id) < ($6, $7::uuid)) AND ($9::uuid IS NULL OR opportunity_id = $9)
             ORDER BY updated_at DESC, id DESC LIMIT $8
             """,
-            [orgID, objectionID, status?.rawValue, assigneeID, publishedOnly, cursor?.0, cursor?.1, limit]
+            [orgID, objectionID, status?.rawValue, assigneeID, publishedOnly, cursor?.0, cursor?.1, limit, opportunityID]
         ).rows.map(Self.content(from:))
     }
 
     /// The content board: up to `perColumn` bites of each status, most recently changed first, each with its objection's
-    /// statement and its assignee's name, in one statement whatever the number of cards.
+    /// statement (or its opportunity's title) and its assignee's name, in one statement whatever the number of cards.
     public func contentBoard(statuses: [ContentStatus], perColumn: Int) throws -> [ContentCard] {
         try connection.query(
             """
-            SELECT \(Self.contentColumnsOf("c")), o.statement AS objection_statement, u.name AS assignee_name
+            SELECT \(Self.contentColumnsOf("c")), coalesce(o.statement, f.title) AS target_title, u.name AS assignee_name
             FROM unnest($2::text[]) WITH ORDINALITY AS s(status, position)
             CROSS JOIN LATERAL (SELECT * FROM content_items WHERE org_id = $1 AND status = s.status
                                 ORDER BY updated_at DESC, id DESC LIMIT $3) c
-            JOIN objections o ON o.id = c.objection_id
+            LEFT JOIN objections o ON o.id = c.objection_id
+            LEFT JOIN focus_items f ON f.id = c.opportunity_id
             LEFT JOIN users u ON u.id = c.assignee_id
             ORDER BY s.position, c.updated_at DESC, c.id DESC
             """,
             [orgID, statuses.map(\.rawValue), perColumn]
-        ).rows.map { ContentCard(item: try Self.content(from: $0), objectionStatement: try $0.decode("objection_statement"),
+        ).rows.map { ContentCard(item: try Self.content(from: $0), targetTitle: try $0.decode("target_title"),
                                  assigneeName: try $0.decode("assignee_name")) }
     }
 
@@ -115,16 +124,16 @@ extension Store {
                 [orgID, id, changes.title, changes.format?.rawValue, status.rawValue, changes.assigneeID != nil, changes.assigneeID ?? nil,
                  changes.effort != nil, changes.effort ?? nil, url, before.version]
             ).first
-        } catch let error as PostgresError where error.constraint == "content_items_one_active" {
-            throw DomainError.conflict("this objection already has an active content item")
+        } catch let error as PostgresError where error.constraint?.hasPrefix("content_items_one_active") == true {
+            throw DomainError.conflict(ContentTarget(before)?.activeConflict ?? "an active content item already exists")
         }
         guard let row else { throw DomainError.staleVersion(current: before.version + 1) }
         let after = try Self.content(from: row)
         if after.status == .published && before.status != .published {
             try published(after, scoring: scoring)
-        } else if before.status == .published && after.status != .published {
-            try refreshCoverage(objectionID: after.objectionID)
-            try refreshAggregates(objectionID: after.objectionID, scoring: scoring)
+        } else if before.status == .published && after.status != .published, let objectionID = after.objectionID {
+            try refreshCoverage(objectionID: objectionID)
+            try refreshAggregates(objectionID: objectionID, scoring: scoring)
         }
         // Webhooks tell a channel about shipped content and moves on the board, not about every edit of a title.
         let event = after.status == before.status ? "content.updated"
@@ -134,8 +143,10 @@ extension Store {
     }
 
     /// A bite went live: notify every rep who reported the objection, and count only reports from today on.
+    /// An opportunity's bite has no reporting reps and no backlog entry to move.
     private func published(_ item: ContentItem, scoring: BacklogScoring) throws {
-        let statement = try objection(id: item.objectionID)?.statement ?? ""
+        guard let objectionID = item.objectionID else { return }
+        let statement = try objection(id: objectionID)?.statement ?? ""
         try connection.query(
             """
             INSERT INTO notifications (org_id, user_id, message, content_id, objection_id)
@@ -143,10 +154,10 @@ extension Store {
             FROM field_reports r JOIN users u ON u.id = r.reporter_id
             WHERE r.org_id = $1 AND r.counted_objection_id = $4 AND u.role = 'rep' AND u.active
             """,
-            [orgID, "Marketing shipped “\(item.title)” for the wall you reported: \(statement)", item.id, item.objectionID]
+            [orgID, "Marketing shipped “\(item.title)” for the wall you reported: \(statement)", item.id, objectionID]
         )
-        try refreshCoverage(objectionID: item.objectionID)
-        try refreshAggregates(objectionID: item.objectionID, scoring: scoring)
+        try refreshCoverage(objectionID: objectionID)
+        try refreshAggregates(objectionID: objectionID, scoring: scoring)
     }
 
     /// Records a verdict on a published bite and moves its objection's coverage.
@@ -162,7 +173,7 @@ extension Store {
         ).first!
         let feedback = ContentFeedback(id: try row.decode("id"), contentID: contentID, userID: try row.decode("user_id"),
                                        helpful: helpful, account: account, comment: comment, createdAt: try row.decode("created_at"))
-        try refreshCoverage(objectionID: item.objectionID)
+        if let objectionID = item.objectionID { try refreshCoverage(objectionID: objectionID) }
         try audit("content.feedback", "content_item", contentID, before: Nothing?.none, after: ["helpful": helpful])
         return feedback
     }

@@ -17,6 +17,13 @@ extension Store {
         return try Dictionary(rows.map { (try $0.decode("id", as: UUID.self), try $0.decode("statement", as: String.self)) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// The titles of these focus items, in one statement.
+    public func focusTitles(ids: [UUID]) throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try connection.query("SELECT id, title FROM focus_items WHERE org_id = $1 AND id = ANY($2)", [orgID, Array(Set(ids))]).rows
+        return try Dictionary(rows.map { (try $0.decode("id", as: UUID.self), try $0.decode("title", as: String.self)) }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// Reps' verdicts newest first, after the `(created_at, id)` cursor; only on published bites when `publishedOnly`.
     public func feedback(publishedOnly: Bool, after cursor: (Date, UUID)?, limit: Int) throws -> [FeedbackRecord] {
         try connection.query(

@@ -81,16 +81,31 @@ extension Store {
         return after
     }
 
-    /// Bites (not retired) and published bites addressing each obstacle's objections, for its progress bar.
-    public func contentProgress(obstacleIDs: [UUID]) throws -> [UUID: (bites: Int, published: Int)] {
-        // Kept by triggers as bites and objections change (migration 0005): an index lookup per obstacle.
+    /// Bites (not retired) and published bites of each focus item, for its progress bar: an obstacle's through its
+    /// objections, an opportunity's own.
+    public func contentProgress(focusIDs: [UUID]) throws -> [UUID: (bites: Int, published: Int)] {
+        // Kept by triggers as bites and objections change (migrations 0005, 0022): an index lookup per item.
         let rows = try connection.query(
             "SELECT obstacle_id, bites, published FROM obstacle_progress WHERE org_id = $1 AND obstacle_id = ANY($2::uuid[])",
-            [orgID, obstacleIDs]
+            [orgID, focusIDs]
         ).rows
         return Dictionary(uniqueKeysWithValues: try rows.map {
             (try $0.decode("obstacle_id", as: UUID.self), (bites: try $0.decode("bites", as: Int.self), published: try $0.decode("published", as: Int.self)))
         })
+    }
+
+    /// The newest bites (not retired) of each opportunity, up to `perItem` each, in one statement.
+    public func opportunityBites(opportunityIDs: [UUID], perItem: Int) throws -> [UUID: [ContentItem]] {
+        guard !opportunityIDs.isEmpty else { return [:] }
+        let items = try connection.query(
+            """
+            SELECT \(Self.contentColumnsOf("c")) FROM unnest($2::uuid[]) AS f(id)
+            CROSS JOIN LATERAL (SELECT * FROM content_items WHERE opportunity_id = f.id AND org_id = $1 AND status <> 'retired'
+                                ORDER BY updated_at DESC LIMIT $3) c
+            """,
+            [orgID, opportunityIDs, perItem]
+        ).rows.map(Self.content(from:))
+        return Dictionary(grouping: items) { $0.opportunityID! }
     }
 }
 

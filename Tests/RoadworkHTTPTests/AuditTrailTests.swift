@@ -326,6 +326,16 @@ struct AuditTrailTests {
                 try await api(.patch, "items/\(obstacle)", marketer, ["description": "Every enterprise deal"])
             }
             let second = try id(try await api(.post, "items", marketer, ["kind": "obstacle", "title": "Pricing in euros"]))
+            let opportunity = try id(try await api(.post, "items", marketer, ["kind": "opportunity", "title": "Healthcare schedulers"]))
+            try await walk.change("POST /items/:id/content", ["content.created"]) {
+                try await page("/items/\(opportunity)/content", marketer, ["title": "Hospital case study", "format": "case_study"])
+            }
+            try await walk.refused("POST /items/:id/content (a second active bite)", .conflict) {
+                try await page("/items/\(opportunity)/content", marketer, ["title": "Another", "format": "case_study"])
+            }
+            try await walk.refused("POST /api/v1/content (an obstacle is no opportunity)", .notFound) {
+                try await api(.post, "content", marketer, ["opportunity_id": second, "title": "Another", "format": "case_study"])
+            }
             var review = ""
             try await walk.change("POST /api/v1/reviews", ["review.opened"]) {
                 let response = try await api(.post, "reviews", salesHead, [:])

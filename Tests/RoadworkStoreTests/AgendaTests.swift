@@ -44,7 +44,7 @@ struct AgendaTests {
         for account in ["Tyrell", "Soylent"] { try await file("C", account, daysAgo: 20) }
         try await file("D", "Oscorp", daysAgo: 3)
         let bite = try await database.tenant(org.id, actor: admin.id) { store -> UUID in
-            let item = try store.createContent(objectionID: ids["C"]!, fields: ContentChanges(title: "C answered", format: .battlecard, status: .published,
+            let item = try store.createContent(for: .objection(ids["C"]!), fields: ContentChanges(title: "C answered", format: .battlecard, status: .published,
                                                                                           url: .some("https://example.com/c")), scoring: try store.scoring())
             try store.connection.query("UPDATE content_items SET published_at = now() - interval '10 days' WHERE id = $1", [item.id])
             return item.id

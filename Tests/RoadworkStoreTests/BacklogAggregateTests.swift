@@ -74,7 +74,7 @@ struct BacklogAggregateTests {
             } else if action < 86 {
                 let target = objections[Int(random.next() % 5)]
                 _ = try? await database.tenant(org.id, actor: admin.id) { store in
-                    let item = try store.createContent(objectionID: target, fields: ContentChanges(title: "Bite \(step)", format: .blogPost,
+                    let item = try store.createContent(for: .objection(target), fields: ContentChanges(title: "Bite \(step)", format: .blogPost,
                                                        status: .published, url: .some("https://example.com/\(step)")), scoring: try store.scoring())
                     return item.id
                 }

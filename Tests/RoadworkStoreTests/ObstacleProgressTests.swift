@@ -4,14 +4,17 @@ import RoadworkDomain
 import RoadworkStore
 import Testing
 
-/// The per-obstacle bite counts the home page reads are kept by triggers; they must equal a count over the bites.
+/// The per-item bite counts the home page reads are kept by triggers (an obstacle's through its objections, an
+/// opportunity's own); they must equal a count over the bites.
 @Suite("Obstacle progress counts")
 struct ObstacleProgressTests {
     private func recounted(_ store: Store) throws -> [UUID: (bites: Int, published: Int)] {
         let rows = try store.connection.query(
             """
-            SELECT o.obstacle_id, count(*) FILTER (WHERE c.status <> 'retired') AS bites, count(*) FILTER (WHERE c.status = 'published') AS published
-            FROM content_items c JOIN objections o ON o.id = c.objection_id WHERE o.obstacle_id IS NOT NULL GROUP BY o.obstacle_id
+            SELECT coalesce(c.opportunity_id, o.obstacle_id) AS obstacle_id, count(*) FILTER (WHERE c.status <> 'retired') AS bites,
+                   count(*) FILTER (WHERE c.status = 'published') AS published
+            FROM content_items c LEFT JOIN objections o ON o.id = c.objection_id
+            WHERE coalesce(c.opportunity_id, o.obstacle_id) IS NOT NULL GROUP BY 1
             """
         ).rows
         return Dictionary(uniqueKeysWithValues: try rows.map {
@@ -21,7 +24,7 @@ struct ObstacleProgressTests {
 
     private func expectKeptEqualsRecount(_ database: Database, _ org: UUID, _ obstacles: [UUID]) async throws {
         try await database.tenant(org) { store in
-            let kept = try store.contentProgress(obstacleIDs: obstacles)
+            let kept = try store.contentProgress(focusIDs: obstacles)
             let counted = try recounted(store)
             for obstacle in obstacles {
                 let keep = kept[obstacle] ?? (0, 0), count = counted[obstacle] ?? (0, 0)
@@ -38,6 +41,9 @@ struct ObstacleProgressTests {
         let obstacles = try await database.tenant(org.id, actor: admin.id) { store in
             try (0..<3).map { try store.createFocusItem(try NewFocusItem.validate(kind: "obstacle", title: "Obstacle \($0)", description: nil)).id }
         }
+        let opportunities = try await database.tenant(org.id, actor: admin.id) { store in
+            try (0..<2).map { try store.createFocusItem(try NewFocusItem.validate(kind: "opportunity", title: "Opportunity \($0)", description: nil)).id }
+        }
         let objections = try await database.tenant(org.id, actor: admin.id) { store in
             try (0..<6).map { try store.createObjection(try NewObjection.validate(statement: "Wall \($0)", obstacleID: $0 < 5 ? obstacles[$0 % 3] : nil)).id }
         }
@@ -53,7 +59,8 @@ struct ObstacleProgressTests {
             do { _ = try await database.tenant(org.id, actor: admin.id) { store -> Int in
                 let scoring = try store.scoring()
                 if action < 35 {
-                    _ = try store.createContent(objectionID: objection, fields: ContentChanges(title: "Bite \(step)", format: .video, status: status,
+                    let target: ContentTarget = pick % 4 == 0 ? .opportunity(opportunities[pick % 2]) : .objection(objection)
+                    _ = try store.createContent(for: target, fields: ContentChanges(title: "Bite \(step)", format: .video, status: status,
                                                                                                url: .some("https://example.com/\(step)")), scoring: scoring)
                 } else if action < 70 {
                     let items = try store.contentItems(objectionID: nil, status: nil, assigneeID: nil, publishedOnly: false, after: nil, limit: 200)
@@ -71,7 +78,7 @@ struct ObstacleProgressTests {
                 Issue.record("step \(step): the kept counts refused a change: \(error)")
             } catch {}
         }
-        try await expectKeptEqualsRecount(database, org.id, obstacles)
+        try await expectKeptEqualsRecount(database, org.id, obstacles + opportunities)
         await database.pool.shutdown()
     }
 
@@ -98,7 +105,7 @@ struct ObstacleProgressTests {
             }
             try await group.waitForAll()
         }
-        let kept = try await database.tenant(org.id) { try $0.contentProgress(obstacleIDs: [obstacle])[obstacle] }
+        let kept = try await database.tenant(org.id) { try $0.contentProgress(focusIDs: [obstacle])[obstacle] }
         #expect(kept?.bites == 12)
         #expect(kept?.published == 0)
         try await expectKeptEqualsRecount(database, org.id, [obstacle])

@@ -36,7 +36,7 @@ struct WallImpactTests {
                 let published = today.adding(days: -Int(random.next() % 140))
                 let helpful = Int(random.next() % 3), unhelpful = Int(random.next() % 2)
                 try await database.tenant(org.id, actor: admin.id) { store in
-                    let item = try store.createContent(objectionID: wall, fields: ContentChanges(title: "Bite \(index).\(bite)", format: .battlecard,
+                    let item = try store.createContent(for: .objection(wall), fields: ContentChanges(title: "Bite \(index).\(bite)", format: .battlecard,
                                                        status: .published, url: .some("https://example.com/\(index)/\(bite)")), scoring: try store.scoring())
                     try store.connection.query("UPDATE content_items SET published_at = $2::date + time '12:00' WHERE id = $1", [item.id, published])
                     for verdict in Array(repeating: true, count: helpful) + Array(repeating: false, count: unhelpful) {

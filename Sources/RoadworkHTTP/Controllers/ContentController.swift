@@ -12,6 +12,7 @@ struct ContentController {
     struct Body: Decodable, NullableFields {
         static let nullable: Set<String> = ["assignee_id", "effort", "url"]
         let objectionId: UUID?
+        let opportunityId: UUID?
         let title: String?
         let format: String?
         let status: String?
@@ -19,11 +20,12 @@ struct ContentController {
         let effort: Int??
         let url: String??
 
-        enum CodingKeys: String, CodingKey { case objectionId, title, format, status, assigneeId, effort, url }
+        enum CodingKeys: String, CodingKey { case objectionId, opportunityId, title, format, status, assigneeId, effort, url }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             objectionId = try container.decodeIfPresent(UUID.self, forKey: .objectionId)
+            opportunityId = try container.decodeIfPresent(UUID.self, forKey: .opportunityId)
             title = try container.decodeIfPresent(String.self, forKey: .title)
             format = try container.decodeIfPresent(String.self, forKey: .format)
             status = try container.decodeIfPresent(String.self, forKey: .status)
@@ -55,7 +57,7 @@ struct ContentController {
         let cursor = try page.timeCursor
         let filter = try ListFilters.content(request, identity: identity)
         let items = try await database.tenant(identity) {
-            try $0.contentItems(objectionID: filter.objectionID, status: filter.status, assigneeID: filter.assigneeID,
+            try $0.contentItems(objectionID: filter.objectionID, opportunityID: filter.opportunityID, status: filter.status, assigneeID: filter.assigneeID,
                                 publishedOnly: filter.publishedOnly, after: cursor, limit: page.limit + 1)
         }
         return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.timeKey($0.updatedAt, $0.id) })
@@ -72,7 +74,7 @@ struct ContentController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let body = try await request.decodeJSON(Body.self, context: context)
-        let item = try await actions.createContent(by: identity, objectionID: body.objectionId, title: body.title, format: body.format,
+        let item = try await actions.createContent(by: identity, objectionID: body.objectionId, opportunityID: body.opportunityId, title: body.title, format: body.format,
                                                      status: body.status, assigneeID: body.assigneeId, effort: body.effort, url: body.url)
         return try Response.json(item, status: .created, version: item.version,
                                  headers: [.location: "/api/v1/content/\(item.id.lowercasedText)"])
@@ -84,6 +86,7 @@ struct ContentController {
         let expected = request.ifMatchVersion()
         let body = try await request.decodeJSON(Body.self, context: context)
         if body.objectionId != nil { throw Problem.invalid([.init(field: "objection_id", message: "cannot be changed")]) }
+        if body.opportunityId != nil { throw Problem.invalid([.init(field: "opportunity_id", message: "cannot be changed")]) }
         let item = try await actions.editContent(by: identity, id: id, title: body.title, format: body.format, status: body.status,
                                                    assigneeID: body.assigneeId, effort: body.effort, url: body.url, expectedVersion: expected)
         return try Response.json(item, version: item.version)

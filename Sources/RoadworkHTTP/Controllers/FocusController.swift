@@ -19,13 +19,28 @@ struct FocusController {
     struct Focus: Encodable {
         let opportunities: [FocusItem]
         let obstacles: [FocusItem]
+        /// Per Top 5 item, its bites (not retired) and how many are published: an obstacle's through its objections,
+        /// an opportunity's own.
+        let progress: [Progress]
+    }
+
+    struct Progress: Encodable {
+        let itemId: UUID
+        let bites: Int
+        let published: Int
     }
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("focus") { request, context in
             let identity = try context.signedIn()
-            let top = try await database.tenant(identity) { try $0.topFive() }
-            let body = try JSONWriter.encode(Focus(opportunities: top.opportunities, obstacles: top.obstacles))
+            let (top, counts) = try await database.tenant(identity) { store in
+                let top = try store.topFive()
+                return (top, try store.contentProgress(focusIDs: (top.opportunities + top.obstacles).map(\.id)))
+            }
+            let progress = (top.opportunities + top.obstacles).map {
+                Progress(itemId: $0.id, bites: counts[$0.id]?.bites ?? 0, published: counts[$0.id]?.published ?? 0)
+            }
+            let body = try JSONWriter.encode(Focus(opportunities: top.opportunities, obstacles: top.obstacles, progress: progress))
             return Revalidation.response(body, contentType: Response.jsonType, request: request)
         }
         api.get("items", use: list)

@@ -103,16 +103,19 @@ struct CSVExport {
             })
         case .content:
             let filter = try ListFilters.content(request, identity: identity)
+            // An opportunity's bites have no objection; their opportunity comes last so older sheets keep their columns.
             return (["id", "objection_id", "objection", "title", "format", "status", "assignee", "effort", "url", "published_at", "created_at",
-                     "updated_at"], { store, cursor in
-                let rows = try store.contentItems(objectionID: filter.objectionID, status: filter.status, assigneeID: filter.assigneeID,
-                                                  publishedOnly: filter.publishedOnly, after: cursor?.time, limit: size)
-                let statements = try store.objectionStatements(ids: rows.map(\.objectionID))
+                     "updated_at", "opportunity_id", "opportunity"], { store, cursor in
+                let rows = try store.contentItems(objectionID: filter.objectionID, opportunityID: filter.opportunityID, status: filter.status,
+                                                  assigneeID: filter.assigneeID, publishedOnly: filter.publishedOnly, after: cursor?.time, limit: size)
+                let statements = try store.objectionStatements(ids: rows.compactMap(\.objectionID))
+                let opportunities = try store.focusTitles(ids: rows.compactMap(\.opportunityID))
                 let names = try store.userNames(ids: rows.compactMap(\.assigneeID))
                 let text = rows.map { c in
-                    CSV.line([c.id.lowercasedText, c.objectionID.lowercasedText, statements[c.objectionID], c.title, c.format.rawValue, c.status.rawValue,
-                              c.assigneeID.flatMap { names[$0] }, c.effort.map(String.init), c.url, c.publishedAt.map(Self.time),
-                              Self.time(c.createdAt), Self.time(c.updatedAt)])
+                    CSV.line([c.id.lowercasedText, c.objectionID?.lowercasedText, c.objectionID.flatMap { statements[$0] }, c.title, c.format.rawValue,
+                              c.status.rawValue, c.assigneeID.flatMap { names[$0] }, c.effort.map(String.init), c.url, c.publishedAt.map(Self.time),
+                              Self.time(c.createdAt), Self.time(c.updatedAt), c.opportunityID?.lowercasedText,
+                              c.opportunityID.flatMap { opportunities[$0] }])
                 }.joined()
                 return (text, rows.count < size ? nil : rows.last.map { .time($0.updatedAt, $0.id) })
             })

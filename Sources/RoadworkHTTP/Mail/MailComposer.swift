@@ -20,10 +20,11 @@ struct MailComposer: Sendable {
             let organization = try store.organization().name
             switch mail.kind {
             case .contentShipped:
-                guard let id = mail.objectID, let item = try store.content(id: id), item.status == .published else {
+                guard let id = mail.objectID, let item = try store.content(id: id), item.status == .published,
+                      let objectionID = item.objectionID else {
                     throw Dropped(description: "the content is no longer published")
                 }
-                let statement = try store.objection(id: item.objectionID)?.statement ?? ""
+                let statement = try store.objection(id: objectionID)?.statement ?? ""
                 return ("Marketing shipped “\(item.title)” for the wall you reported", """
                     Hi \(mail.userName),
 
@@ -36,7 +37,7 @@ struct MailComposer: Sendable {
                     - Helpful: \(link("helpful"))
                     - Not helpful: \(link("not-helpful"))
 
-                    The wall in Roadwork: \(publicURL)/objections/\(item.objectionID.lowercasedText)
+                    The wall in Roadwork: \(publicURL)/objections/\(objectionID.lowercasedText)
                     """)
             case .review:
                 guard let id = mail.objectID, let summary = try ReviewSummary.load(id: id, from: store) else {

@@ -21,7 +21,7 @@ struct ContentPages {
                     return ["key": status.rawValue, "label": label, "count": items.count, "items": items.map { card -> [String: Any] in
                         let item = card.item
                         return present(["id": item.id.lowercasedText, "title": item.title, "format": item.format.rawValue.replacingOccurrences(of: "_", with: " "),
-                         "objection": card.objectionStatement, "owner": card.assigneeName,
+                         "objection": item.opportunityID == nil ? card.targetTitle : "Opportunity: \(card.targetTitle)", "owner": card.assigneeName,
                          "url": item.url, "canPlan": identity.role.canManagePlanning,
                          "canFeedback": identity.role == .rep && item.status == .published,
                          "statuses": ContentStatus.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
 
@@ -55,15 +56,43 @@ struct DetailPages {
             let id = try request.uuidParameter("id", context: context, what: "focus item")
             let values = try await web.readIfFound(identity) { store -> [String: Any]? in
                 guard let item = try store.focusItem(id: id) else { return nil }
-                let objections = try store.objections(status: nil, obstacleID: id, query: nil, after: nil, limit: 50)
-                let deals = item.kind == .obstacle ? Self.dealRow(try store.dealTally(objectionIDs: try store.objectionIDs(obstacleID: id))) : nil
-                return present(["deals": deals, "title": item.title, "kind": item.kind.rawValue, "status": item.status.rawValue, "rank": item.rank,
-                        "description": item.description,
-                        "objections": objections.map { ["id": $0.id.lowercasedText, "statement": $0.statement, "count": $0.reportCount] },
-                        "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])
+                var values: [String: Any?] = ["title": item.title, "kind": item.kind.rawValue, "status": item.status.rawValue, "rank": item.rank,
+                        "description": item.description, "id": item.id.lowercasedText,
+                        "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }]
+                if item.kind == .obstacle {
+                    values["deals"] = Self.dealRow(try store.dealTally(objectionIDs: try store.objectionIDs(obstacleID: id)))
+                    values["objections"] = try store.objections(status: nil, obstacleID: id, query: nil, after: nil, limit: 50).map {
+                        ["id": $0.id.lowercasedText, "statement": $0.statement, "count": $0.reportCount]
+                    }
+                } else {
+                    // An opportunity is won by teaching buyers: its own bites, and a form to plan the next one.
+                    let bites = try store.contentItems(objectionID: nil, opportunityID: id, status: nil, assigneeID: nil,
+                                                       publishedOnly: identity.role == .rep, after: nil, limit: 50)
+                    values["opportunity"] = ProgressBar.values(try store.contentProgress(focusIDs: [id])[id]).merging([
+                        "content": bites.map(ProgressBar.bite),
+                        "canPlan": identity.role.canManagePlanning && item.status != .retired ? true : nil,
+                        "formats": ContentFormat.allCases.map(\.rawValue)]) { _, new in new }
+                }
+                return present(values)
             }
             guard let values else { throw Problem.notFound("focus item") }
             return web.page(.item, title: "Focus item", identity: identity, request: request, values: values)
+        }
+        // A marketer or head plans a bite for an opportunity from the opportunity's page.
+        router.post("items/:id/content") { request, context in
+            let identity = try await web.identity(request, as: Roles.planners)
+            let form = try await web.form(request, context: context)
+            let id = try request.uuidParameter("id", context: context, what: "focus item")
+            let back = "/items/\(id.lowercasedText)"
+            do {
+                let item = try await web.actions.createContent(by: identity, objectionID: nil, opportunityID: id, title: form["title"],
+                                                               format: form["format"], status: nil, assigneeID: nil, effort: nil, url: nil)
+                return Web.redirect("\(back)#bites", done: "“\(item.title)” is on the content board, to do.")
+            } catch let error as ValidationError {
+                throw PageRefusal(back: back, message: "Not planned: \(error.description).")
+            } catch DomainError.conflict(let message) {
+                throw PageRefusal(back: back, message: "Not planned: \(message).", status: .conflict)
+            }
         }
     }
 }

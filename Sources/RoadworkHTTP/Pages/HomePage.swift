@@ -34,18 +34,23 @@ struct HomePage {
                 let counts = Dictionary(slow.trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })
                 let obstacleIDs = top.obstacles.map(\.id)
                 let newest = try store.newestOpenObjections(obstacleIDs: obstacleIDs, limit: 5)
-                let progress = try store.contentProgress(obstacleIDs: obstacleIDs)
+                let progress = try store.contentProgress(focusIDs: obstacleIDs + top.opportunities.map(\.id))
+                let bites = try store.opportunityBites(opportunityIDs: top.opportunities.map(\.id), perItem: 3)
                 let obstacles = top.obstacles.map { item -> [String: Any] in
-                    let (all, published) = progress[item.id] ?? (0, 0)
-                    return ["id": item.id.lowercasedText, "title": item.title, "rank": item.rank ?? 0,
-                            "spark": Sparkline.svg(counts[item.id] ?? [], label: "Accounts reporting per week, last 12 weeks"),
-                            "bites": all, "published": published, "progress": all == 0 ? 0 : published * 100 / all,
-                            "objections": (newest[item.id] ?? []).map {
-                                ["id": $0.id.lowercasedText, "statement": $0.statement, "count": $0.reportCount]
-                            }]
+                    ProgressBar.values(progress[item.id]).merging([
+                        "id": item.id.lowercasedText, "title": item.title, "rank": item.rank ?? 0,
+                        "spark": Sparkline.svg(counts[item.id] ?? [], label: "Accounts reporting per week, last 12 weeks"),
+                        "objections": (newest[item.id] ?? []).map {
+                            ["id": $0.id.lowercasedText, "statement": $0.statement, "count": $0.reportCount]
+                        }]) { _, new in new }
+                }
+                let opportunities = top.opportunities.map { item -> [String: Any] in
+                    ProgressBar.values(progress[item.id]).merging([
+                        "id": item.id.lowercasedText, "title": item.title, "rank": item.rank ?? 0,
+                        "content": (bites[item.id] ?? []).map { ProgressBar.bite($0) }]) { _, new in new }
                 }
                 var values: [String: Any] = [
-                    "opportunities": top.opportunities.map { ["id": $0.id.lowercasedText, "title": $0.title, "rank": $0.rank ?? 0] },
+                    "opportunities": opportunities,
                     "obstacles": obstacles,
                     "emerging": slow.emerging.map {
                         ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement, "recent": $0.accountsRecent, "before": $0.accountsBefore]
@@ -84,6 +89,20 @@ struct HomePage {
 struct SlowFacts: Sendable {
     let trends: [TrendSeries]
     let emerging: [EmergingWall]
+}
+
+/// A Top 5 item's bites: how many, how many published, and the bar between them.
+enum ProgressBar {
+    static func values(_ counts: (bites: Int, published: Int)?) -> [String: Any] {
+        let (all, published) = counts ?? (0, 0)
+        return ["bites": all, "published": published, "progress": all == 0 ? 0 : published * 100 / all]
+    }
+
+    /// One bite as a line under its opportunity: title, status, and its link once published.
+    static func bite(_ item: ContentItem) -> [String: Any] {
+        present(["id": item.id.lowercasedText, "title": item.title, "status": item.status.rawValue.replacingOccurrences(of: "_", with: " "),
+                 "url": item.status == .published ? item.url : nil])
+    }
 }
 
 /// A 12-week sparkline drawn on the server as inline SVG.

@@ -27,7 +27,8 @@ enum Templates {
         "mail_link": PackageResources.mail_link_mustache, "forgot": PackageResources.forgot_mustache,
         "choose_password": PackageResources.choose_password_mustache, "preferences": PackageResources.preferences_mustache,
         "import": PackageResources.import_mustache, "sessions": PackageResources.sessions_mustache,
-        "deal_tally": PackageResources.deal_tally_mustache, "review_record": PackageResources.review_record_mustache,
+        "deal_tally": PackageResources.deal_tally_mustache, "progress_bar": PackageResources.progress_bar_mustache,
+        "review_record": PackageResources.review_record_mustache,
     ]
 
     /// Parses every template and checks each page's is there; `buildRouter` calls it, so a broken one stops start-up.
@@ -38,7 +39,7 @@ enum Templates {
                 throw Broken(name: name, reason: "does not parse: \(error)")
             }
         }
-        for name in ["layout", "deal_tally"] + PageTemplate.allCases.map(\.rawValue) where library.getTemplate(named: name) == nil {
+        for name in ["layout", "deal_tally", "progress_bar"] + PageTemplate.allCases.map(\.rawValue) where library.getTemplate(named: name) == nil {
             throw Broken(name: name, reason: "is missing: add it to Sources/RoadworkHTTP/Resources/templates and Templates.sources")
         }
         return library
