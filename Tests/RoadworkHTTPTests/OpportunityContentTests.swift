@@ -85,12 +85,18 @@ struct OpportunityContentTests {
             // The pages: the opportunity's page lists its bites and plans the next; the home page shows them under the Top 5.
             let home = try await client.execute(uri: "/", method: .get, headers: [.cookie: "roadwork_session=\(rep)", .accept: "text/html"]) { String(buffer: $0.body) }
             #expect(home.contains("Hospital case study") && home.contains("1 of 1 bites published"))
+            func itemPage() async throws -> String {
+                try await client.execute(uri: "/items/\(opportunity)", method: .get, headers: [.cookie: "roadwork_session=\(marketer)", .accept: "text/html"]) {
+                    String(buffer: $0.body)
+                }
+            }
+            let before = try await itemPage()
+            #expect(before.contains("<h1>Healthcare schedulers</h1>") && before.contains("Plan a bite"))
             let planned = try await client.postForm("/items/\(opportunity)/content", token: marketer, ["title": "ROI one-pager", "format": "one_pager"])
             #expect(planned.status == .seeOther)
-            let page = try await client.execute(uri: "/items/\(opportunity)", method: .get, headers: [.cookie: "roadwork_session=\(marketer)", .accept: "text/html"]) {
-                String(buffer: $0.body)
-            }
-            #expect(page.contains("ROI one-pager") && page.contains("1 of 2 bites published") && page.contains("Plan a bite"))
+            let page = try await itemPage()
+            #expect(page.contains("ROI one-pager") && page.contains("1 of 2 bites published"))
+            #expect(page.contains("One bite at a time") && !page.contains("Plan a bite"))
             let blank = try await client.postForm("/items/\(opportunity)/content", token: marketer, ["title": " ", "format": "one_pager"])
             #expect(blank.status == .unprocessableContent && String(buffer: blank.body).contains("title"))
             let repPage = try await client.postForm("/items/\(opportunity)/content", token: rep, ["title": "A rep's idea"])

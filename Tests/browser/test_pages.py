@@ -316,3 +316,27 @@ def test_a_resent_report_form_is_filed_once_and_a_changed_one_is_not_filed(brows
     assert key_field.input_value() != key
     assert len(api(page, "/api/v1/reports?account=Resend%20Co")["items"]) == before + 1
     context.close()
+
+
+def test_a_marketer_plans_a_bite_for_an_opportunity_on_a_phone_and_the_home_page_shows_it(browser):
+    context, page = signed_in(browser, "marketer@demo.example", PHONE)
+    focus = api(page, "/api/v1/focus")
+    counts = {p["item_id"]: p["bites"] for p in focus["progress"]}
+    shipped = [o for o in focus["opportunities"] if counts[o["id"]] > 0]
+    assert shipped, "the demo quarter gives its first opportunity bites"
+    expect(page.get_by_role("region", name="Top 5 Opportunities")).to_contain_text("bites published")
+    empty = next(o for o in focus["opportunities"] if counts[o["id"]] == 0)
+    page.goto(BASE + f"/items/{empty['id']}")
+    region = page.get_by_role("region", name="Bites for this opportunity")
+    expect(region).to_contain_text("No bites yet")
+    region.get_by_label("Plan a bite").fill("Buyer's guide for this opportunity")
+    region.get_by_label("Format").select_option("one_pager")
+    region.get_by_role("button", name="Add to the content board").click()
+    expect(page.get_by_role("status")).to_contain_text("is on the content board")
+    expect(page.get_by_role("region", name="Bites for this opportunity")).to_contain_text("Buyer's guide for this opportunity")
+    shoot(page, "opportunity")
+    page.goto(BASE + "/")
+    expect(page.get_by_role("region", name="Top 5 Opportunities")).to_contain_text("Buyer's guide for this opportunity")
+    bites = api(page, f"/api/v1/content?opportunity_id={empty['id']}")["items"]
+    assert [b["title"] for b in bites] == ["Buyer's guide for this opportunity"] and bites[0]["objection_id"] is None
+    context.close()

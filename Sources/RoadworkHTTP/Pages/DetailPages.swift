@@ -68,15 +68,22 @@ struct DetailPages {
                     // An opportunity is won by teaching buyers: its own bites, and a form to plan the next one.
                     let bites = try store.contentItems(objectionID: nil, opportunityID: id, status: nil, assigneeID: nil,
                                                        publishedOnly: identity.role == .rep, after: nil, limit: 50)
-                    values["opportunity"] = ProgressBar.values(try store.contentProgress(focusIDs: [id])[id]).merging([
-                        "content": bites.map(ProgressBar.bite),
-                        "canPlan": identity.role.canManagePlanning && item.status != .retired ? true : nil,
-                        "formats": ContentFormat.allCases.map(\.rawValue)]) { _, new in new }
+                    var opportunity = ProgressBar.values(try store.contentProgress(focusIDs: [id])[id])
+                    opportunity["content"] = bites.map(ProgressBar.bite)
+                    opportunity["formats"] = ContentFormat.allCases.map(\.rawValue)
+                    // One bite at a time: the form waits until the active one is published or retired.
+                    if let active = bites.first(where: { $0.status.isActive }) {
+                        opportunity["active"] = active.title
+                    } else if identity.role.canManagePlanning && item.status != .retired {
+                        opportunity["planBite"] = true
+                    }
+                    values["opportunity"] = opportunity
                 }
                 return present(values)
             }
             guard let values else { throw Problem.notFound("focus item") }
-            return web.page(.item, title: "Focus item", identity: identity, request: request, values: values)
+            // The item's own title heads the page (the layout's `title` is the page's).
+            return web.page(.item, title: values["title"] as? String ?? "Focus item", identity: identity, request: request, values: values)
         }
         // A marketer or head plans a bite for an opportunity from the opportunity's page.
         router.post("items/:id/content") { request, context in

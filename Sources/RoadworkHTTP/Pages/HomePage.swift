@@ -95,7 +95,9 @@ struct SlowFacts: Sendable {
 enum ProgressBar {
     static func values(_ counts: (bites: Int, published: Int)?) -> [String: Any] {
         let (all, published) = counts ?? (0, 0)
-        return ["bites": all, "published": published, "progress": all == 0 ? 0 : published * 100 / all]
+        var values: [String: Any] = ["bites": all, "published": published, "progress": all == 0 ? 0 : published * 100 / all]
+        if all == 0 { values["noBites"] = true }
+        return values
     }
 
     /// One bite as a line under its opportunity: title, status, and its link once published.
