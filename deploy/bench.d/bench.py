@@ -334,6 +334,37 @@ def read_scenarios(loaded, latency_bar=None):
     return ratios
 
 
+def review_meeting(loaded):
+    """The joint review's two pages at this size, as the heads project them: an objection's page with its "did the wall
+    stop?" chart (the top wall of the backlog, with a bite that shipped five weeks ago) and the review page with its
+    agenda (a review opened for the run). p50/p99 with 8 connections."""
+    head = token("sales.head@bench.example")
+    marketer = token("marketer1@bench.example")
+    wall = http("GET", "/api/v1/backlog?limit=1", token=head)[1]["items"][0]["objection"]["id"]
+    active = http("GET", f"/api/v1/content?objection_id={wall}&status=in_progress", token=head)[1]["items"]
+    if active:
+        bite = active[0]["id"]
+        http("PATCH", f"/api/v1/content/{bite}", {"status": "published", "url": "https://example.com/bench-bite"}, token=marketer)
+    else:
+        bite = http("POST", "/api/v1/content", {"objection_id": wall, "title": "Bench bite", "status": "published",
+                                                "url": "https://example.com/bench-bite"}, token=marketer)[1]["id"]
+    # Shipped five weeks ago, so the chart has weeks before and after it (as the demo quarter does).
+    sh(["psql", "-X", "-q", OWNER_URL, "-c", f"UPDATE content_items SET published_at = now() - interval '35 days' WHERE id = '{bite}'"])
+    opened = [r for r in http("GET", "/api/v1/reviews", token=head)[1]["items"] if r["status"] == "open"]
+    if not opened:
+        http("POST", "/api/v1/reviews", {}, token=head)
+    cookie = {"BENCH_COOKIE": f"roadwork_session={head}"}
+    for name, path, check in [("an objection's page with its chart", f"/objections/{wall}", "id=\"impact\""),
+                              ("the review page with its agenda", "/review", "id=\"agenda\"")]:
+        with urllib.request.urlopen(urllib.request.Request(BASE + path, headers={"Cookie": cookie["BENCH_COOKIE"]})) as response:
+            page = response.read().decode()
+        shown = check.lower() in page.lower()
+        stats, _ = wrk("get.lua", path, 8, env=cookie)
+        row(f"{name} at {loaded:,} reports (8 conns)", "p50 / p99",
+            f"{stats['p50_ms']:.1f} / {stats['p99_ms']:.1f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors"
+            + ("" if shown else f"; the page did not show “{check}”"), "p99 ≤ 30 ms", stats["p99_ms"] <= 30 and stats["errors"] == 0 and shown)
+
+
 def similarity_eval():
     """recall@5 and top-1 of the similar-objections search on the committed evaluation set, cold and warm."""
     out = sh([BIN, "similarity-eval", str(ROOT / "deploy/similarity/walls.json"), "--database-url", APP_URL, "--log-level", "warning"])
@@ -383,6 +414,17 @@ def main():
     if os.environ.get("BENCH_ONLY") == "contract":
         # The contract row alone, on the demo organization (prints its row; BENCHMARKS.md is left as it is).
         contract()
+        for r in rows: print(" | ".join(map(str, r)))
+        return
+    if os.environ.get("BENCH_ONLY") == "review":
+        # The review rows alone, at the last of BENCH_SIZES (prints its rows; BENCHMARKS.md is left as it is).
+        loaded = 0
+        for size in SIZES:
+            print(load(size - loaded, 10000 if loaded == 0 else 0))
+            loaded = size
+        server, _ = start_server()
+        review_meeting(loaded)
+        server.terminate(); server.wait()
         for r in rows: print(" | ".join(map(str, r)))
         return
     if os.environ.get("BENCH_ONLY") == "import":
@@ -486,6 +528,7 @@ def main():
             stats, _ = wrk("get.lua", "/", 8, env={"BENCH_COOKIE": f"roadwork_session={session['token']}"})
             row("home page for a head at 1M reports", f"p99 (after a first view of {first_view * 1000:.0f} ms)", f"p50 {stats['p50_ms']:.1f} / p99 {stats['p99_ms']:.1f} ms, {stats['errors']} errors",
                 "≤ 30 ms", stats["p99_ms"] <= 30 and stats["errors"] == 0)
+            review_meeting(loaded)
 
     csv_import(loaded, org)
 
