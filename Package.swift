@@ -119,7 +119,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RoadworkDomainTests", dependencies: ["RoadworkDomain"]),
         .testTarget(name: "RoadworkStoreTests", dependencies: ["RoadworkStore", "RoadworkDomain", "RoadworkMigrations", "PostgresClient"]),
         .testTarget(

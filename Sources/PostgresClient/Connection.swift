@@ -1,5 +1,7 @@
 import CLibPQ
 import Glibc
+import Logging
+import Synchronization
 
 /// One libpq connection. Not thread-safe: the pool lends it to one user at a time.
 public final class Connection: @unchecked Sendable {
@@ -20,6 +22,21 @@ public final class Connection: @unchecked Sendable {
     public private(set) var statementsSent = 0
     /// Where the statements of the unit of work this connection is lent to are counted (set by the pool).
     var tally: StatementTally?
+    /// When the blocking call in progress started (nil between calls), and whether a deadline interrupted it; read by
+    /// the pool's watchdog on another thread.
+    private let watch = Mutex<Watch>(Watch())
+    /// Made at connect time so the watchdog can ask the server to cancel from another thread (libpq allows it).
+    private let cancel: OpaquePointer?
+    /// Routes the server's notices to the logger; released after the connection is closed.
+    private let notices: Unmanaged<NoticeSink>?
+    /// The host and port libpq reached (one of a multi-host URL's), for logs and metrics.
+    public let host: String
+    public let port: String
+
+    struct Watch {
+        var since: ContinuousClock.Instant?
+        var interrupted = false
+    }
 
     /// One statement with its parameters as text.
     struct Command {
@@ -28,7 +45,9 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Connects with the connection string given to libpq untouched (URLs, multi-host, TLS, .pgpass, services).
-    public init(conninfo: String) throws {
+    /// With a `deadline`, the server cancels any statement that runs longer (`statement_timeout`) and ends a session
+    /// left idle inside a transaction for twice as long; the pool's watchdog handles a server that does not answer at all.
+    public init(conninfo: String, deadline: Duration? = nil, logger: Logger? = nil) throws {
         guard let handle = PQconnectdb(conninfo) else {
             throw PostgresError.connection("out of memory")
         }
@@ -38,14 +57,91 @@ public final class Connection: @unchecked Sendable {
             throw PostgresError.connection(message)
         }
         self.handle = handle
+        self.host = PQhost(handle).map { String(cString: $0) } ?? ""
+        self.port = PQport(handle).map { String(cString: $0) } ?? ""
+        self.cancel = PQgetCancel(handle)
+        if let logger {
+            let sink = Unmanaged.passRetained(NoticeSink(logger: logger, host: host, port: port))
+            PQsetNoticeReceiver(handle, { context, result in
+                guard let context, let result else { return }
+                Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue().receive(result)
+            }, sink.toOpaque())
+            notices = sink
+        } else {
+            notices = nil
+        }
         // Timestamps are decoded as UTC text; this is a session setting, not part of the connection string.
-        try execute("SET TIME ZONE 'UTC'; SET client_min_messages = warning")
+        var setup = "SET TIME ZONE 'UTC'; SET client_min_messages = warning"
+        if let deadline {
+            let milliseconds = max(1, deadline.components.seconds * 1000 + deadline.components.attoseconds / 1_000_000_000_000_000)
+            setup += "; SET statement_timeout = \(milliseconds); SET idle_in_transaction_session_timeout = \(milliseconds * 2)"
+        }
+        try execute(setup)
     }
 
-    deinit { PQfinish(handle) }
+    deinit {
+        if let cancel { PQfreeCancel(cancel) }
+        PQfinish(handle)
+        notices?.release()
+    }
 
-    /// True once libpq has seen the connection break (server restarted, network gone).
-    public var isBroken: Bool { terminated || PQstatus(handle) != CONNECTION_OK }
+    /// True once libpq has seen the connection break (server restarted, network gone) or a deadline cut it off.
+    public var isBroken: Bool { terminated || watch.withLock(\.interrupted) || PQstatus(handle) != CONNECTION_OK }
+
+    /// Runs one blocking libpq exchange, visible to the watchdog while it lasts.
+    private func timed<T>(_ body: () throws -> T) rethrows -> T {
+        watch.withLock { $0.since = .now }
+        defer { watch.withLock { $0.since = nil } }
+        return try body()
+    }
+
+    /// True when the call in progress started more than `limit` ago.
+    func isOverdue(_ limit: Duration, now: ContinuousClock.Instant) -> Bool {
+        watch.withLock { watch in watch.since.map { now - $0 > limit } ?? false && !watch.interrupted }
+    }
+
+    /// Cuts off the call in progress: asks the server to cancel it (on a thread of its own: a hung server never answers)
+    /// and shuts the socket down, so the blocked libpq call returns now. The connection is broken from here on.
+    func interrupt() {
+        watch.withLock { watch in
+            guard watch.since != nil, !watch.interrupted else { return }
+            watch.interrupted = true
+            if let cancel { Self.requestCancel(cancel) }
+            let socket = PQsocket(handle)
+            if socket >= 0 { _ = Glibc.shutdown(socket, Int32(SHUT_RDWR)) }
+        }
+    }
+
+    /// Cancel requests still waiting for an answer; at most a few, so a hung server cannot collect threads.
+    private static let cancelsInFlight = Atomic<Int>(0)
+
+    private static func requestCancel(_ cancel: OpaquePointer) {
+        guard cancelsInFlight.add(1, ordering: .relaxed).newValue <= 4 else {
+            cancelsInFlight.subtract(1, ordering: .relaxed)
+            return
+        }
+        let box = Unmanaged.passRetained(CancelRequest(cancel))
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            let request = Unmanaged<CancelRequest>.fromOpaque(context!).takeRetainedValue()
+            var message = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(request.cancel, &message, Int32(message.count))
+            Connection.cancelsInFlight.subtract(1, ordering: .relaxed)
+            return nil
+        }, box.toOpaque())
+        if started == 0 {
+            pthread_detach(thread)
+        } else {
+            box.release()
+            cancelsInFlight.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    /// The error for a call that found the connection broken: a deadline's when the watchdog cut it off.
+    private func brokenError() -> PostgresError {
+        terminated = true
+        return watch.withLock(\.interrupted) ? .deadlineExceeded : .connection(lastError)
+    }
 
     /// True while a transaction block is open (or failed and awaiting rollback).
     public var isInTransaction: Bool {
@@ -62,14 +158,14 @@ public final class Connection: @unchecked Sendable {
         let command = Command(sql: sql, values: parameters.map(\.postgresText))
         if !pending.isEmpty { return try sendPending(then: [command]).last! }
         sent([command], pipelined: false)
-        let name = try preparedName(sql)
-        let result = Self.withCStrings(command.values) { values -> OpaquePointer? in
+        let name = try timed { try preparedName(sql) }
+        let result = timed { Self.withCStrings(command.values) { values -> OpaquePointer? in
             if let name {
                 PQexecPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0)
             } else {
                 PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
             }
-        }
+        } }
         do {
             return try check(result)
         } catch let error as PostgresError where error.isStaleCachedPlan {
@@ -113,7 +209,7 @@ public final class Connection: @unchecked Sendable {
     public func execute(_ script: String) throws {
         try flushPending()
         sent([Command(sql: script, values: [])], pipelined: false)
-        _ = try check(PQexec(handle, script))
+        _ = try check(timed { PQexec(handle, script) })
     }
 
     /// Opens a transaction with these `set_config` settings when the first statement is sent, in the same round trip;
@@ -156,6 +252,10 @@ public final class Connection: @unchecked Sendable {
 
     /// The pending statements and then `commands` in one pipeline, first-time PREPAREs included; returns the rows of `commands`.
     func sendPending(then commands: [Command]) throws -> [QueryResult] {
+        try timed { try sendPendingNow(then: commands) }
+    }
+
+    private func sendPendingNow(then commands: [Command]) throws -> [QueryResult] {
         let all = pending + commands
         sent(all, pipelined: true)
         let opensTransaction = preamble > 0
@@ -163,8 +263,7 @@ public final class Connection: @unchecked Sendable {
         // A broken connection before COMMIT went out left nothing behind, so the pool may run the transaction again.
         let retryable = opensTransaction && commands.last?.sql != "COMMIT"
         func broken() -> any Error {
-            terminated = true
-            let error = PostgresError.connection(lastError)
+            let error = brokenError()
             return retryable ? BrokenBeforeBegin(error: error) : error
         }
         guard PQenterPipelineMode(handle) == 1 else { throw broken() }
@@ -254,19 +353,13 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func check(_ result: OpaquePointer?) throws -> QueryResult {
-        guard let result else {
-            terminated = true
-            throw PostgresError.connection(Self.errorMessage(handle))
-        }
+        guard let result else { throw brokenError() }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
             return QueryResult(result)
         default:
             defer { PQclear(result) }
-            guard let state = field(result, "C"), !isBroken else {
-                terminated = true
-                throw PostgresError.connection(Self.errorMessage(handle))
-            }
+            guard let state = field(result, "C"), !isBroken else { throw brokenError() }
             let error = ServerError(
                 sqlState: SQLState(rawValue: state),
                 message: field(result, "M") ?? Self.errorMessage(handle),
@@ -294,6 +387,33 @@ public final class Connection: @unchecked Sendable {
     static func errorMessage(_ handle: OpaquePointer) -> String {
         guard let message = PQerrorMessage(handle) else { return "unknown error" }
         return String(cString: message).trimmingTrailingWhitespace()
+    }
+}
+
+/// A cancel request's object, handed to the thread that sends it.
+private final class CancelRequest: @unchecked Sendable {
+    let cancel: OpaquePointer
+    init(_ cancel: OpaquePointer) { self.cancel = cancel }
+}
+
+/// Passes the server's notices (warnings, raised notices) to the JSON logger instead of libpq's raw stderr.
+final class NoticeSink: @unchecked Sendable {
+    let logger: Logger
+    let host: String
+    let port: String
+
+    init(logger: Logger, host: String, port: String) {
+        self.logger = logger
+        self.host = host
+        self.port = port
+    }
+
+    func receive(_ result: OpaquePointer) {
+        let field = { (code: Unicode.Scalar) in PQresultErrorField(result, Int32(code.value)).map { String(cString: $0) } }
+        let severity = field("V") ?? field("S") ?? "NOTICE"
+        let message = field("M") ?? PQresultErrorMessage(result).map { String(cString: $0).trimmingTrailingWhitespace() } ?? ""
+        let metadata: Logger.Metadata = ["severity": "\(severity)", "sqlstate": "\(field("C") ?? "")", "host": "\(host)", "port": "\(port)"]
+        logger.log(level: severity == "WARNING" ? .warning : .info, "postgres notice: \(message)", metadata: metadata)
     }
 }
 

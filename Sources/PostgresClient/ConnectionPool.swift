@@ -10,6 +10,11 @@ public final class ConnectionPool: Sendable {
         public let open: Int
         public let inUse: Int
         public let waiting: Int
+        /// Calls cut off at the deadline, and connections opened, since the pool started.
+        public let deadlineCancellations: Int
+        public let connectionsOpened: Int
+        /// Open connections per `host:port` they reached.
+        public let hosts: [String: Int]
     }
 
     private enum Lease {
@@ -30,29 +35,67 @@ public final class ConnectionPool: Sendable {
         var waiters: [Waiter] = []
         var nextWaiterID: UInt64 = 0
         var closed = false
+        /// Connections lent out now, for the deadline watchdog.
+        var lent: [ObjectIdentifier: Connection] = [:]
+        var deadlineCancellations = 0
+        var connectionsOpened = 0
+        var hosts: [String: Int] = [:]
     }
 
     public let size: Int
     private let conninfo: String
     private let acquireTimeout: Duration
+    /// How long one exchange with the server may take: the server cancels a statement at this time, and the watchdog
+    /// cuts off a call a second later (a server that hangs never answers). Nil: no deadline (the command-line tools).
+    public let deadline: Duration?
+    private let watchdog = Mutex<Task<Void, Never>?>(nil)
     private let threads: NIOThreadPool
     private let state = Mutex(State())
     private let logger: Logger
 
     /// A pool of at most `size` connections to `conninfo`, passed to libpq as given.
-    public init(conninfo: String, size: Int, acquireTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "postgres")) {
+    public init(conninfo: String, size: Int, acquireTimeout: Duration = .seconds(10), deadline: Duration? = nil,
+                logger: Logger = Logger(label: "postgres")) {
         precondition(size > 0, "pool size must be positive")
         self.conninfo = conninfo
         self.size = size
         self.acquireTimeout = acquireTimeout
+        self.deadline = deadline
         self.logger = logger
         self.threads = NIOThreadPool(numberOfThreads: size)
         self.threads.start()
+        guard let deadline else { return }
+        let limit = deadline + .seconds(1)
+        // Looks at the lent connections ten times a second; one blocked past its limit is cut off and so discarded.
+        watchdog.withLock {
+            $0 = Task.detached { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    guard let self else { return }
+                    self.interruptOverdue(limit: limit)
+                }
+            }
+        }
+    }
+
+    private func interruptOverdue(limit: Duration) {
+        let now = ContinuousClock.now
+        let overdue = state.withLock { $0.lent.values.filter { $0.isOverdue(limit, now: now) } }
+        for connection in overdue {
+            connection.interrupt()
+            state.withLock { $0.deadlineCancellations += 1 }
+            logger.warning("database call passed its deadline; cancelled and discarded the connection",
+                           metadata: ["host": "\(connection.host)", "port": "\(connection.port)", "pid": "\(connection.backendPID)",
+                                      "limit_ms": "\(limit.components.seconds * 1000)"])
+        }
     }
 
     /// Current counts of open, busy and waiting.
     public var usage: Usage {
-        state.withLock { Usage(size: size, open: $0.open, inUse: $0.open - $0.idle.count, waiting: $0.waiters.count) }
+        state.withLock {
+            Usage(size: size, open: $0.open, inUse: $0.open - $0.idle.count, waiting: $0.waiters.count,
+                  deadlineCancellations: $0.deadlineCancellations, connectionsOpened: $0.connectionsOpened, hosts: $0.hosts)
+        }
     }
 
     /// Lends one connection to `body`, run on a pool thread; a connection found broken afterwards is discarded.
@@ -154,6 +197,7 @@ public final class ConnectionPool: Sendable {
             return (state.idle, state.waiters)
         }
         _ = idle
+        watchdog.withLock { $0?.cancel() }
         waiters.forEach { $0.timer.cancel(); $0.continuation.resume(throwing: PostgresError.poolClosed) }
         try? await threads.shutdownGracefully()
     }
@@ -162,6 +206,7 @@ public final class ConnectionPool: Sendable {
     private func acquire() async throws -> Connection {
         let connection = try await acquireAny()
         connection.tally = StatementTally.current
+        state.withLock { $0.lent[ObjectIdentifier(connection)] = connection }
         return connection
     }
 
@@ -192,9 +237,17 @@ public final class ConnectionPool: Sendable {
             return connection
         case .open:
             do {
-                let conninfo = self.conninfo
-                return try await threads.runIfActive { try Connection(conninfo: conninfo) }
+                let conninfo = self.conninfo, deadline = self.deadline, logger = self.logger
+                let connection = try await threads.runIfActive { try Connection(conninfo: conninfo, deadline: deadline, logger: logger) }
+                state.withLock {
+                    $0.connectionsOpened += 1
+                    $0.hosts["\(connection.host):\(connection.port)", default: 0] += 1
+                }
+                logger.info("database connection opened", metadata: ["host": "\(connection.host)", "port": "\(connection.port)",
+                                                                      "pid": "\(connection.backendPID)"])
+                return connection
             } catch {
+                logger.warning("could not open a database connection", metadata: ["error": "\(error)"])
                 slotFreed()
                 throw error
             }
@@ -215,7 +268,15 @@ public final class ConnectionPool: Sendable {
 
     private func release(_ connection: Connection) {
         connection.tally = nil
+        state.withLock { $0.lent[ObjectIdentifier(connection)] = nil }
         if connection.isBroken || connection.isInTransaction {
+            let key = "\(connection.host):\(connection.port)"
+            state.withLock { state in
+                state.hosts[key, default: 1] -= 1
+                if state.hosts[key] == 0 { state.hosts[key] = nil }
+            }
+            logger.info("database connection discarded", metadata: ["host": "\(connection.host)", "port": "\(connection.port)",
+                                                                     "reason": "\(connection.isBroken ? "broken" : "left inside a transaction")"])
             slotFreed()
             return
         }

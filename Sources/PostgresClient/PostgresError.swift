@@ -56,6 +56,8 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     case poolClosed
     /// No connection became free within the pool's acquire timeout.
     case acquireTimeout
+    /// A call ran past the pool's deadline and was cut off (the server did not answer in time).
+    case deadlineExceeded
 
     /// The SQLSTATE of a server error, if this is one.
     public var sqlState: SQLState? {
@@ -84,6 +86,7 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
         case .decoding(let column, let message): return "postgres: cannot decode column \(column): \(message)"
         case .poolClosed: return "postgres: the connection pool is closed"
         case .acquireTimeout: return "postgres: timed out waiting for a free connection"
+        case .deadlineExceeded: return "postgres: the database did not answer within the deadline; the connection was discarded"
         }
     }
 }

@@ -25,9 +25,11 @@ struct DatabaseOptions: ParsableArguments {
         return config
     }
 
-    func database(_ config: RoadworkConfig, logger: Logger) -> Database {
+    /// The database; `serving` gives every call the server's deadline (the command-line tools run long loads without one).
+    func database(_ config: RoadworkConfig, logger: Logger, serving: Bool = false) -> Database {
         Database(
-            pool: ConnectionPool(conninfo: config.databaseURL, size: max(1, config.poolSize), logger: logger),
+            pool: ConnectionPool(conninfo: config.databaseURLWithConnectTimeout, size: max(1, config.poolSize),
+                                 deadline: serving ? config.databaseDeadline : nil, logger: logger),
             passwords: PasswordHasher(cost: config.bcryptCost)
         )
     }

@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
         try config.checkMail()
         do { try checkPageTemplates() } catch { throw ValidationError("cannot start: \(error)") }
         let logger = Logs.bootstrap(level: config.logLevel)
-        let app = buildApplication(config: config, database: database.database(config, logger: logger), logger: logger)
+        let app = buildApplication(config: config, database: database.database(config, logger: logger, serving: true), logger: logger)
         try await app.runService()
     }
 }

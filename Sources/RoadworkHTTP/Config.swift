@@ -9,6 +9,13 @@ public struct RoadworkConfig: Sendable {
     public var host: String
     public var port: Int
     public var poolSize: Int
+    /// How long one exchange with the database may take in the server (`ROADWORK_DB_DEADLINE_SECONDS`, default 30; 0 for
+    /// none): the server cancels a statement at this time and a call to a server that does not answer is cut off a
+    /// second later, its connection discarded, so a hung primary costs one deadline and not the whole pool.
+    public var databaseDeadline: Duration?
+    /// How long opening a connection may take, per host of the URL (`ROADWORK_DB_CONNECT_TIMEOUT_SECONDS`, default 5),
+    /// unless the URL says `connect_timeout` itself.
+    public var connectTimeoutSeconds: Int
     public var logLevel: Logger.Level
     /// Marks the session cookie `Secure`; turn on behind HTTPS.
     public var cookieSecure: Bool
@@ -38,6 +45,9 @@ public struct RoadworkConfig: Sendable {
         host = environment["ROADWORK_HOST"] ?? "127.0.0.1"
         port = environment["ROADWORK_PORT"].flatMap(Int.init) ?? 8080
         poolSize = environment["ROADWORK_POOL_SIZE"].flatMap(Int.init) ?? 4
+        let deadline = environment["ROADWORK_DB_DEADLINE_SECONDS"].flatMap(Double.init) ?? 30
+        databaseDeadline = deadline > 0 ? .milliseconds(Int(deadline * 1000)) : nil
+        connectTimeoutSeconds = environment["ROADWORK_DB_CONNECT_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 5
         logLevel = environment["ROADWORK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         cookieSecure = ["1", "true", "yes"].contains(environment["ROADWORK_COOKIE_SECURE"]?.lowercased() ?? "")
         bcryptCost = environment["ROADWORK_BCRYPT_COST"].flatMap(UInt8.init) ?? 12
@@ -72,5 +82,17 @@ extension RoadworkConfig {
     /// Refuses to start with an SMTP URL the mail worker could not use (better now than at the first mail).
     public func checkMail() throws {
         if let smtpURL { _ = try SMTPClient(url: smtpURL) }
+    }
+}
+
+extension RoadworkConfig {
+    /// The database URL with a `connect_timeout` unless it has one: libpq otherwise waits for a host that does not answer
+    /// as long as the kernel does, and tries the next host of a multi-host URL only after.
+    public var databaseURLWithConnectTimeout: String {
+        guard !databaseURL.contains("connect_timeout"), connectTimeoutSeconds > 0 else { return databaseURL }
+        if databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") {
+            return databaseURL + (databaseURL.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeoutSeconds)"
+        }
+        return databaseURL + " connect_timeout=\(connectTimeoutSeconds)"
     }
 }

@@ -30,5 +30,11 @@ enum RoadworkMetrics {
         Gauge(label: "roadwork_db_pool_open").record(usage.open)
         Gauge(label: "roadwork_db_pool_in_use").record(usage.inUse)
         Gauge(label: "roadwork_db_pool_waiting").record(usage.waiting)
+        // Totals since start (as gauges: the pool keeps the counts, a scrape only reads them).
+        Gauge(label: "roadwork_db_deadline_cancellations_total").record(usage.deadlineCancellations)
+        Gauge(label: "roadwork_db_connections_opened_total").record(usage.connectionsOpened)
+        for (host, open) in usage.hosts {
+            Gauge(label: "roadwork_db_connections_by_host", dimensions: [("host", host)]).record(open)
+        }
     }
 }

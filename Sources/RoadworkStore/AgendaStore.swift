@@ -13,6 +13,12 @@ public struct ReviewAgenda: Sendable {
         public let focusItemID: UUID?
     }
 
+    /// The lines that aggregate every report since the last review.
+    public struct SlowLines: Sendable {
+        public let movers: [Line]
+        public let emerging: [Line]
+    }
+
     public let since: Date
     /// Open walls whose distinct accounts changed most against the same stretch before.
     public let movers: [Line]
@@ -37,11 +43,17 @@ public struct AgendaNote: Sendable {
 }
 
 extension Store {
-    /// The agenda of the open review, as of `today`.
-    public func reviewAgenda(today: Day) throws -> ReviewAgenda {
-        let since: Date = try connection.query(
-            "SELECT coalesce(max(closed_at), now() - interval '90 days') AS since FROM joint_reviews WHERE org_id = $1 AND status = 'closed'", [orgID]
-        ).first!.decode("since")
+    /// The last closed review (nil before the first): the agenda speaks of the data since it closed.
+    public func lastClosedReviewID() throws -> UUID? {
+        try connection.query(
+            "SELECT id FROM joint_reviews WHERE org_id = $1 AND status = 'closed' ORDER BY closed_at DESC, id LIMIT 1", [orgID]
+        ).first?.decode("id")
+    }
+
+    /// The agenda's lines that aggregate every report since the last review (walls that moved most, emerging walls):
+    /// slow at a million reports and slow to change, so the page keeps them for a minute (`ReviewAgenda.SlowLines`).
+    public func agendaSlowLines(today: Day) throws -> ReviewAgenda.SlowLines {
+        let since = try agendaSince()
         let start = Day(since)
         let stretch = max(1, today.number - start.number)
         let movers = try connection.query(
@@ -63,6 +75,25 @@ extension Store {
                                      detail: "\(recent) accounts since the last review, \(before) in the \(stretch == 1 ? "day" : "\(stretch) days") before (\(recent > before ? "up" : "down"))",
                                      objectionID: try row.decode("id"), focusItemID: nil)
         }
+        let emerging = try emergingWalls(today: today, limit: 5).map { wall in
+            ReviewAgenda.Line(key: "emerging:\(wall.objection.id.lowercasedText)", text: wall.objection.statement,
+                              detail: "emerging: \(wall.accountsRecent) accounts in 14 days (was \(wall.accountsBefore))",
+                              objectionID: wall.objection.id, focusItemID: nil)
+        }
+        return ReviewAgenda.SlowLines(movers: movers, emerging: emerging)
+    }
+
+    private func agendaSince() throws -> Date {
+        try connection.query(
+            "SELECT coalesce(max(closed_at), now() - interval '90 days') AS since FROM joint_reviews WHERE org_id = $1 AND status = 'closed'", [orgID]
+        ).first!.decode("since")
+    }
+
+    /// The agenda of the open review, as of `today`; `slow` from `agendaSlowLines` (computed now when not given).
+    public func reviewAgenda(today: Day, slow: ReviewAgenda.SlowLines? = nil) throws -> ReviewAgenda {
+        let since = try agendaSince()
+        let slow = try slow ?? agendaSlowLines(today: today)
+        let movers = slow.movers
         var newWalls = try connection.query(
             """
             SELECT id, statement, accounts FROM objections WHERE org_id = $1 AND status = 'open' AND created_at >= $2
@@ -72,11 +103,7 @@ extension Store {
             ReviewAgenda.Line(key: "new:\(try row.decode("id", as: UUID.self).lowercasedText)", text: try row.decode("statement"),
                               detail: "new since the last review", objectionID: try row.decode("id"), focusItemID: nil)
         }
-        for wall in try emergingWalls(today: today, limit: 5) where !newWalls.contains(where: { $0.objectionID == wall.objection.id }) {
-            newWalls.append(ReviewAgenda.Line(key: "emerging:\(wall.objection.id.lowercasedText)", text: wall.objection.statement,
-                                              detail: "emerging: \(wall.accountsRecent) accounts in 14 days (was \(wall.accountsBefore))",
-                                              objectionID: wall.objection.id, focusItemID: nil))
-        }
+        newWalls += slow.emerging.filter { line in !newWalls.contains { $0.objectionID == line.objectionID } }
         let top = try topFive()
         let covered = Set(top.obstacles.map(\.id))
         let uncovered = try backlog(limit: 10).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }.prefix(5).map { entry in

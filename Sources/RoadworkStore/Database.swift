@@ -42,8 +42,14 @@ public struct Database: Sendable {
     }
 
     /// True when the database answers a trivial query.
-    public func isReachable() async -> Bool {
-        (try? await pool.transaction { try $0.query("SELECT 1").count == 1 }) ?? false
+    /// Why the server cannot serve now (nil when it can): the database does not answer, or answers read-only (a standby).
+    public func unreadiness() async -> String? {
+        do {
+            let readOnly = try await pool.transaction { try $0.query("SELECT current_setting('transaction_read_only') = 'on' AS ro").first?.decode("ro", as: Bool.self) }
+            return readOnly == true ? "database: connected to a read-only server (a standby)" : nil
+        } catch {
+            return "database: \(error)"
+        }
     }
 }
 

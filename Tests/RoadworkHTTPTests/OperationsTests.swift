@@ -25,9 +25,14 @@ struct OperationsTests {
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 _ = try response.problemFields(status: .serviceUnavailable)
+                // It says which check failed, and when to ask again.
+                let detail = try response.object()["detail"] as? String ?? ""
+                #expect(detail.hasPrefix("Not ready: database:") && detail.contains("nonexistent"), "\(detail)")
+                #expect(response.headers[.retryAfter] == "2")
             }
             try await client.execute(uri: "/api/v1/session", method: .post, body: json(["email": "a@b.co", "password": "x"])) { response in
                 _ = try response.problemFields(status: .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "2")
             }
         }
     }
@@ -60,5 +65,23 @@ struct OperationsTests {
                 #expect(text.contains("roadwork_db_pool_in_use"))
             }
         }
+    }
+}
+
+@Suite("The database URL gets a connect timeout")
+struct ConnectTimeoutTests {
+    @Test func aURLWithoutOneGetsTheDefaultAndOneWithItsOwnKeepsIt() throws {
+        var config = RoadworkConfig(environment: [:])
+        config.databaseURL = "postgresql://app@10.0.0.1,10.0.0.2/roadwork?target_session_attrs=read-write"
+        #expect(config.databaseURLWithConnectTimeout == config.databaseURL + "&connect_timeout=5")
+        config.databaseURL = "postgresql:///roadwork"
+        #expect(config.databaseURLWithConnectTimeout == "postgresql:///roadwork?connect_timeout=5")
+        config.databaseURL = "host=/run dbname=roadwork"
+        #expect(config.databaseURLWithConnectTimeout == "host=/run dbname=roadwork connect_timeout=5")
+        config.databaseURL = "postgresql:///roadwork?connect_timeout=2"
+        #expect(config.databaseURLWithConnectTimeout == "postgresql:///roadwork?connect_timeout=2")
+        #expect(RoadworkConfig(environment: ["ROADWORK_DB_DEADLINE_SECONDS": "0"]).databaseDeadline == nil)
+        #expect(RoadworkConfig(environment: ["ROADWORK_DB_DEADLINE_SECONDS": "2.5"]).databaseDeadline == .milliseconds(2500))
+        #expect(RoadworkConfig(environment: [:]).databaseDeadline == .seconds(30))
     }
 }

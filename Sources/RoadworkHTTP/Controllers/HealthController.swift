@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import PostgresClient
 import RoadworkStore
 
 /// Liveness, readiness and Prometheus metrics; open to anyone (no tenant data).
@@ -9,8 +10,9 @@ struct HealthController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("healthz") { _, _ in Self.text("ok\n") }
         router.get("readyz") { _, _ in
-            guard await database.isReachable() else {
-                throw Problem(status: .serviceUnavailable, detail: "The database is not reachable.")
+            // Says which check failed, for whoever is looking at the load balancer.
+            if let failed = await database.unreadiness() {
+                throw PostgresError.unavailable("Not ready: \(failed).")
             }
             return Self.text("ready\n")
         }

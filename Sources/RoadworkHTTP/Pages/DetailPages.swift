@@ -42,13 +42,18 @@ struct DetailPages {
                 let reports = try store.reports(ReportFilter(objectionID: id, reporterID: identity.role == .rep ? identity.userID : nil), after: nil, limit: 50)
                 let content = try store.contentItems(objectionID: id, status: nil, assigneeID: nil, publishedOnly: identity.role == .rep, after: nil, limit: 50)
                 let impact = try store.wallImpact(objectionID: id, today: Day.today())?.publications.reversed().map(Self.impactRow) ?? []
-                return present(["impact": impact, "notStopped": impact.first?["notStopped"], "deals": Self.dealRow(try store.dealTally(objectionIDs: [id])),"id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
+                return present(["impact": impact, "notStopped": impact.first?["notStopped"], "id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
                         "obstacle": obstacle?.title, "obstacleID": obstacle?.id.lowercasedText,
                         "reports": reports.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] },
                         "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },
                         "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])
             }
-            guard let values else { throw Problem.notFound("objection") }
+            guard var values else { throw Problem.notFound("objection") }
+            // Won and lost goes over every account that reported the wall: kept a minute per wall (the API answers it fresh).
+            let tally = try await web.dealTallies.value(for: id) {
+                try await web.database.tenant(identity) { try $0.dealTally(objectionIDs: [id]) }
+            }
+            if let deals = Self.dealRow(tally) { values["deals"] = deals }
             return web.page(.objection, title: "Objection", identity: identity, request: request, values: values)
         }
         router.get("items/:id") { request, context in

@@ -29,6 +29,11 @@ struct ReviewPages {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("review") { request, _ in
             let identity = try await web.identity(request, as: Roles.heads)
+            // What aggregates every report since the last review is kept a minute, per last review (a newly closed one starts afresh).
+            let lastReview = try await web.database.tenant(identity) { try $0.lastClosedReviewID() } ?? identity.orgID
+            let slow = try await web.agendaLines.value(for: lastReview) {
+                try await web.database.tenant(identity) { try $0.agendaSlowLines(today: Day.today()) }
+            }
             let values = try await web.read(identity) { store -> [String: Any] in
                 let reviews = try store.reviews(after: nil, limit: 20)
                 let items = try store.focusItems(kind: nil, status: nil, after: nil, limit: 500)
@@ -54,7 +59,7 @@ struct ReviewPages {
                     let covered = Set(open.lineup.obstacles)
                     let uncovered = try store.backlog(limit: 10).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
                     let signedByMe = open.signoffs.contains { $0.userID == identity.userID && $0.lineupVersion == version }
-                    values["agenda"] = try Self.agenda(store.reviewAgenda(today: Day.today()), notes: try store.agendaNotes(reviewID: open.id))
+                    values["agenda"] = try Self.agenda(store.reviewAgenda(today: Day.today(), slow: slow), notes: try store.agendaNotes(reviewID: open.id))
                     values["review"] = [
                         "version": version, "reviewVersion": open.version, "notes": open.notes, "lists": lists,
                         "uncovered": open.lineup.obstacles.count >= 5 ? [] : uncovered.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement] },

@@ -14,6 +14,10 @@ struct Web {
     let actions: Actions
     let config: RoadworkConfig
     let slowChanging = SlowChangingCache<SlowFacts>()
+    /// The agenda lines that aggregate every report since the last review, kept per last closed review (or organization).
+    let agendaLines = SlowChangingCache<ReviewAgenda.SlowLines>()
+    /// Won and lost among a wall's reported deals, as its page shows them, kept per objection.
+    let dealTallies = SlowChangingCache<DealTally>()
 
     /// The signed-in person from the session cookie, or a redirect to the sign-in page.
     func identity(_ request: Request) async throws -> Identity {
