@@ -44,6 +44,7 @@ struct FormGarbageTests {
         "/vocabulary/:id": Form(role: .marketer, garbage: ["terms": "ok, fine", "version": "seven"]),
         "/content/:id": Form(role: .marketer, garbage: ["status": "done-ish", "url": "javascript:alert(1)"]),
         "/content/:id/feedback": Form(role: .rep, garbage: ["helpful": "maybe"]),
+        "/items/:id/content": Form(role: .marketer, garbage: ["title": long, "format": "scroll"]),
         "/backlog/next": Form(role: .marketer, garbage: ["format": "scroll"]),
         "/tokens": Form(role: .rep, garbage: ["name": long, "scope": "everything", "expires_in_days": "soon"]),
         "/tokens/:id/revoke": Form(role: .rep, garbage: [:]),
@@ -100,6 +101,7 @@ struct FormGarbageTests {
             try await client.call(.patch, "/api/v1/content/\(content)", token: marketer, body: ["status": "published", "url": "https://example.com/b"]) {
                 #expect($0.status == .ok)
             }
+            let opportunity = try #require(try await client.create("items", token: marketer, ["kind": "opportunity", "title": "Healthcare"])["id"] as? String)
             let group = try #require(try await client.create("synonyms", token: marketer, ["terms": ["DPA", "data processing agreement"]])["id"] as? String)
             let token = try #require((try await client.create("tokens", token: rep, ["name": "script"])["token"] as? [String: Any])?["id"] as? String)
             let account = try #require(try await client.create("service-accounts", token: admin, ["name": "CRM", "role": "rep"])["id"] as? String)
@@ -134,6 +136,7 @@ struct FormGarbageTests {
                 case "/vocabulary/:id": return "/vocabulary/\(group)"
                 case "/content/:id", "/content/:id/feedback": return path.replacingOccurrences(of: ":id", with: content)
                 case "/tokens/:id/revoke": return "/tokens/\(token)/revoke"
+                case "/items/:id/content": return "/items/\(opportunity)/content"
                 case "/triage/:id": return "/triage/\(report)"
                 case "/admin/users/:id": return "/admin/users/\(repUser)"
                 case "/admin/service-accounts/:id/tokens": return "/admin/service-accounts/\(account)/tokens"

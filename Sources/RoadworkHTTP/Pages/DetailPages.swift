@@ -32,6 +32,13 @@ struct DetailPages {
         ])
     }
 
+    /// One key for a pair of ids (their bytes combined), for the per-wall caches.
+    static func combined(_ a: UUID, _ b: UUID) -> UUID {
+        var x = a.uuid, y = b.uuid
+        withUnsafeMutableBytes(of: &x) { left in withUnsafeBytes(of: &y) { right in for i in 0..<16 { left[i] ^= right[i] &+ UInt8(i) } } }
+        return UUID(uuid: x)
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("objections/:id") { request, context in
             let identity = try await web.identity(request)
@@ -41,14 +48,22 @@ struct DetailPages {
                 let obstacle = try objection.obstacleID.flatMap { try store.focusItem(id: $0) }
                 let reports = try store.reports(ReportFilter(objectionID: id, reporterID: identity.role == .rep ? identity.userID : nil), after: nil, limit: 50)
                 let content = try store.contentItems(objectionID: id, status: nil, assigneeID: nil, publishedOnly: identity.role == .rep, after: nil, limit: 50)
-                let impact = try store.wallImpact(objectionID: id, today: Day.today())?.publications.reversed().map(Self.impactRow) ?? []
-                return present(["impact": impact, "notStopped": impact.first?["notStopped"], "id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
+                // The chart reads every report of the wall around each publication: kept a minute per wall and newest
+                // publication, so a bite just shipped shows at once.
+                let newest = content.filter { $0.publishedAt != nil }.max { ($0.publishedAt!, $0.id.uuidString) < ($1.publishedAt!, $1.id.uuidString) }
+                return present(["impactKey": newest.map { Self.combined(id, $0.id) } ?? id, "id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
                         "obstacle": obstacle?.title, "obstacleID": obstacle?.id.lowercasedText,
                         "reports": reports.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] },
                         "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },
                         "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])
             }
-            guard var values else { throw Problem.notFound("objection") }
+            guard var values, let impactKey = values.removeValue(forKey: "impactKey") as? UUID else { throw Problem.notFound("objection") }
+            let wallImpact = try await web.wallImpacts.value(for: impactKey) {
+                try await web.database.tenant(identity) { try $0.wallImpact(objectionID: id, today: Day.today()) }
+            }
+            let impact = wallImpact?.publications.reversed().map(Self.impactRow) ?? []
+            if !impact.isEmpty { values["impact"] = impact }
+            if let notStopped = impact.first?["notStopped"] { values["notStopped"] = notStopped }
             // Won and lost goes over every account that reported the wall: kept a minute per wall (the API answers it fresh).
             let tally = try await web.dealTallies.value(for: id) {
                 try await web.database.tenant(identity) { try $0.dealTally(objectionIDs: [id]) }

@@ -18,6 +18,8 @@ struct Web {
     let agendaLines = SlowChangingCache<ReviewAgenda.SlowLines>()
     /// Won and lost among a wall's reported deals, as its page shows them, kept per objection.
     let dealTallies = SlowChangingCache<DealTally>()
+    /// Did each wall stop: its chart's weekly figures, kept per wall and newest publication.
+    let wallImpacts = SlowChangingCache<WallImpact?>()
 
     /// The signed-in person from the session cookie, or a redirect to the sign-in page.
     func identity(_ request: Request) async throws -> Identity {
