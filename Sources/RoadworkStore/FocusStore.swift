@@ -60,6 +60,22 @@ extension Store {
         return (items.filter { $0.kind == .opportunity }, items.filter { $0.kind == .obstacle })
     }
 
+    /// Today's Top 5 with each item's bites and published bites, in one round trip (two statements in a pipeline).
+    public func topFiveWithProgress() throws -> (opportunities: [FocusItem], obstacles: [FocusItem], progress: [UUID: (bites: Int, published: Int)]) {
+        let results = try connection.queries([
+            ("SELECT \(Self.focusColumns) FROM focus_items WHERE org_id = $1 AND status = 'top5' ORDER BY kind, rank", [orgID]),
+            ("""
+             SELECT p.obstacle_id, p.bites, p.published FROM obstacle_progress p JOIN focus_items f ON f.id = p.obstacle_id
+             WHERE p.org_id = $1 AND f.org_id = $1 AND f.status = 'top5'
+             """, [orgID]),
+        ])
+        let items = try results[0].rows.map(Self.focusItem(from:))
+        let progress = Dictionary(uniqueKeysWithValues: try results[1].rows.map {
+            (try $0.decode("obstacle_id", as: UUID.self), (bites: try $0.decode("bites", as: Int.self), published: try $0.decode("published", as: Int.self)))
+        })
+        return (items.filter { $0.kind == .opportunity }, items.filter { $0.kind == .obstacle }, progress)
+    }
+
     /// Edits title/description or retires/restores an item; retiring a Top 5 item takes it off the lineup.
     public func updateFocusItem(id: UUID, changes: FocusItemChanges, expectedVersion: Int?) throws -> FocusItem {
         guard let before = try focusItem(id: id) else { throw DomainError.notFound("focus item") }

@@ -33,10 +33,8 @@ struct FocusController {
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("focus") { request, context in
             let identity = try context.signedIn()
-            let (top, counts) = try await database.tenant(identity) { store in
-                let top = try store.topFive()
-                return (top, try store.contentProgress(focusIDs: (top.opportunities + top.obstacles).map(\.id)))
-            }
+            let top = try await database.tenant(identity) { try $0.topFiveWithProgress() }
+            let counts = top.progress
             let progress = (top.opportunities + top.obstacles).map {
                 Progress(itemId: $0.id, bites: counts[$0.id]?.bites ?? 0, published: counts[$0.id]?.published ?? 0)
             }
