@@ -36,6 +36,8 @@ public final class Connection: @unchecked Sendable {
     struct Watch {
         var since: ContinuousClock.Instant?
         var interrupted = false
+        /// The cancel object went to a cancel request's thread, which frees it when done.
+        var cancelHandedOff = false
     }
 
     /// One statement with its parameters as text.
@@ -80,7 +82,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     deinit {
-        if let cancel { PQfreeCancel(cancel) }
+        if let cancel, !watch.withLock(\.cancelHandedOff) { PQfreeCancel(cancel) }
         PQfinish(handle)
         notices?.release()
     }
@@ -106,7 +108,7 @@ public final class Connection: @unchecked Sendable {
         watch.withLock { watch in
             guard watch.since != nil, !watch.interrupted else { return }
             watch.interrupted = true
-            if let cancel { Self.requestCancel(cancel) }
+            if let cancel { watch.cancelHandedOff = Self.requestCancel(cancel) }
             let socket = PQsocket(handle)
             if socket >= 0 { _ = Glibc.shutdown(socket, Int32(SHUT_RDWR)) }
         }
@@ -115,10 +117,11 @@ public final class Connection: @unchecked Sendable {
     /// Cancel requests still waiting for an answer; at most a few, so a hung server cannot collect threads.
     private static let cancelsInFlight = Atomic<Int>(0)
 
-    private static func requestCancel(_ cancel: OpaquePointer) {
+    /// Sends a cancel request on a thread of its own, which then frees `cancel`; false when none was started.
+    private static func requestCancel(_ cancel: OpaquePointer) -> Bool {
         guard cancelsInFlight.add(1, ordering: .relaxed).newValue <= 4 else {
             cancelsInFlight.subtract(1, ordering: .relaxed)
-            return
+            return false
         }
         let box = Unmanaged.passRetained(CancelRequest(cancel))
         var thread = pthread_t()
@@ -126,15 +129,17 @@ public final class Connection: @unchecked Sendable {
             let request = Unmanaged<CancelRequest>.fromOpaque(context!).takeRetainedValue()
             var message = [CChar](repeating: 0, count: 256)
             _ = PQcancel(request.cancel, &message, Int32(message.count))
+            PQfreeCancel(request.cancel)
             Connection.cancelsInFlight.subtract(1, ordering: .relaxed)
             return nil
         }, box.toOpaque())
         if started == 0 {
             pthread_detach(thread)
-        } else {
-            box.release()
-            cancelsInFlight.subtract(1, ordering: .relaxed)
+            return true
         }
+        box.release()
+        cancelsInFlight.subtract(1, ordering: .relaxed)
+        return false
     }
 
     /// The error for a call that found the connection broken: a deadline's when the watchdog cut it off.
