@@ -104,7 +104,7 @@ extension Store {
                               detail: "new since the last review", objectionID: try row.decode("id"), focusItemID: nil)
         }
         newWalls += slow.emerging.filter { line in !newWalls.contains { $0.objectionID == line.objectionID } }
-        let top = try topFive()
+        let top = try topFiveWithProgress()
         let covered = Set(top.obstacles.map(\.id))
         let uncovered = try backlog(limit: 10).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }.prefix(5).map { entry in
             ReviewAgenda.Line(key: "uncovered:\(entry.objection.id.lowercasedText)", text: entry.objection.statement,
@@ -146,7 +146,7 @@ extension Store {
         }
         // An opportunity's status is its own bites: how many shipped, and whether any moved since the last review.
         let opportunityIDs = top.opportunities.map(\.id)
-        let progress = try contentProgress(focusIDs: opportunityIDs)
+        let progress = top.progress
         let movedBites = Dictionary(uniqueKeysWithValues: try connection.query(
             """
             SELECT opportunity_id AS id, count(*)::integer AS n FROM content_items

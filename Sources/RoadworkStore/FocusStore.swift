@@ -70,10 +70,7 @@ extension Store {
              """, [orgID]),
         ])
         let items = try results[0].rows.map(Self.focusItem(from:))
-        let progress = Dictionary(uniqueKeysWithValues: try results[1].rows.map {
-            (try $0.decode("obstacle_id", as: UUID.self), (bites: try $0.decode("bites", as: Int.self), published: try $0.decode("published", as: Int.self)))
-        })
-        return (items.filter { $0.kind == .opportunity }, items.filter { $0.kind == .obstacle }, progress)
+        return (items.filter { $0.kind == .opportunity }, items.filter { $0.kind == .obstacle }, try Self.progress(from: results[1].rows))
     }
 
     /// Edits title/description or retires/restores an item; retiring a Top 5 item takes it off the lineup.
@@ -101,11 +98,15 @@ extension Store {
     /// objections, an opportunity's own.
     public func contentProgress(focusIDs: [UUID]) throws -> [UUID: (bites: Int, published: Int)] {
         // Kept by triggers as bites and objections change (migrations 0005, 0022): an index lookup per item.
-        let rows = try connection.query(
+        try Self.progress(from: connection.query(
             "SELECT obstacle_id, bites, published FROM obstacle_progress WHERE org_id = $1 AND obstacle_id = ANY($2::uuid[])",
             [orgID, focusIDs]
-        ).rows
-        return Dictionary(uniqueKeysWithValues: try rows.map {
+        ).rows)
+    }
+
+    /// Rows of `obstacle_progress` (obstacle_id, bites, published) by focus item.
+    static func progress(from rows: [Row]) throws -> [UUID: (bites: Int, published: Int)] {
+        Dictionary(uniqueKeysWithValues: try rows.map {
             (try $0.decode("obstacle_id", as: UUID.self), (bites: try $0.decode("bites", as: Int.self), published: try $0.decode("published", as: Int.self)))
         })
     }

@@ -32,13 +32,6 @@ struct DetailPages {
         ])
     }
 
-    /// One key for a pair of ids (their bytes combined), for the per-wall caches.
-    static func combined(_ a: UUID, _ b: UUID) -> UUID {
-        var x = a.uuid, y = b.uuid
-        withUnsafeMutableBytes(of: &x) { left in withUnsafeBytes(of: &y) { right in for i in 0..<16 { left[i] ^= right[i] &+ UInt8(i) } } }
-        return UUID(uuid: x)
-    }
-
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("objections/:id") { request, context in
             let identity = try await web.identity(request)
@@ -48,10 +41,11 @@ struct DetailPages {
                 let obstacle = try objection.obstacleID.flatMap { try store.focusItem(id: $0) }
                 let reports = try store.reports(ReportFilter(objectionID: id, reporterID: identity.role == .rep ? identity.userID : nil), after: nil, limit: 50)
                 let content = try store.contentItems(objectionID: id, status: nil, assigneeID: nil, publishedOnly: identity.role == .rep, after: nil, limit: 50)
-                // The chart reads every report of the wall around each publication: kept a minute per wall and newest
-                // publication, so a bite just shipped shows at once.
+                // The chart reads every report of the wall around each publication: kept a minute under the wall's newest
+                // publication (one of its own bites, so no other wall's key), or the wall itself before any; a bite just
+                // shipped is a new key and shows at once.
                 let newest = content.filter { $0.publishedAt != nil }.max { ($0.publishedAt!, $0.id.uuidString) < ($1.publishedAt!, $1.id.uuidString) }
-                return present(["impactKey": newest.map { Self.combined(id, $0.id) } ?? id, "id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
+                return present(["impactKey": newest?.id ?? id, "id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
                         "obstacle": obstacle?.title, "obstacleID": obstacle?.id.lowercasedText,
                         "reports": reports.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] },
                         "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },

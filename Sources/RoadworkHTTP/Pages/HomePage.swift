@@ -29,12 +29,12 @@ struct HomePage {
                 }
             }
             let values = try await web.read(identity) { store -> [String: Any] in
-                let top = try store.topFive()
+                let top = try store.topFiveWithProgress()
                 let backlog = try store.backlog(limit: 5)
                 let counts = Dictionary(slow.trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })
                 let obstacleIDs = top.obstacles.map(\.id)
                 let newest = try store.newestOpenObjections(obstacleIDs: obstacleIDs, limit: 5)
-                let progress = try store.contentProgress(focusIDs: obstacleIDs + top.opportunities.map(\.id))
+                let progress = top.progress
                 let bites = try store.opportunityBites(opportunityIDs: top.opportunities.map(\.id), perItem: 3)
                 let obstacles = top.obstacles.map { item -> [String: Any] in
                     ProgressBar.values(progress[item.id]).merging([
