@@ -54,6 +54,26 @@ CONF
     fi
 }
 
+# Creates (once) and starts a streaming standby of the cluster in PRIMARY_DIR (PRIMARY_PORT) in DIR, listening on PORT.
+start_standby() {
+    local dir=$1 port=$2 primary_dir=$3 primary_port=$4
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+    chmod 700 "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        # -R writes primary_conninfo and standby.signal; the copied settings are overridden below (the last line wins).
+        runuser -u postgres -- "$PG_BIN/pg_basebackup" -h "$primary_dir/run" -p "$primary_port" -U postgres -D "$dir/data" -R -X stream -c fast
+        cat >> "$dir/data/postgresql.conf" <<CONF
+unix_socket_directories = '$dir/run'
+port = $port
+CONF
+    fi
+    runuser -u postgres -- mkdir -p "$dir/run"
+    if ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null
+    fi
+}
+
 stop_cluster() {
     local dir=$1
     [ -f "$dir/data/PG_VERSION" ] || return 0

@@ -20,6 +20,8 @@ public struct Actions: Sendable {
 
     /// Runs one change as `identity`, in a transaction of their organization.
     func change<T: Sendable>(by identity: Identity, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        try await database.tenant(identity, body)
+        let value = try await database.tenant(identity, body)
+        database.noteWrite(by: identity.userID)
+        return value
     }
 }

@@ -25,11 +25,17 @@ struct DatabaseOptions: ParsableArguments {
         return config
     }
 
-    /// The database; `serving` gives every call the server's deadline (the command-line tools run long loads without one).
+    /// The database; `serving` gives every call the server's deadline (the command-line tools run long loads without one)
+    /// and the read replica, if one is configured.
     func database(_ config: RoadworkConfig, logger: Logger, serving: Bool = false) -> Database {
-        Database(
-            pool: ConnectionPool(conninfo: config.databaseURLWithConnectTimeout, size: max(1, config.poolSize),
-                                 deadline: serving ? config.databaseDeadline : nil, logger: logger),
+        let deadline = serving ? config.databaseDeadline : nil
+        let replica = config.readDatabaseURLWithConnectTimeout.flatMap { url in
+            serving ? ReadReplica(pool: ConnectionPool(conninfo: url, size: max(1, config.poolSize), deadline: deadline, logger: logger),
+                                  logger: logger) : nil
+        }
+        return Database(
+            pool: ConnectionPool(conninfo: config.databaseURLWithConnectTimeout, size: max(1, config.poolSize), deadline: deadline, logger: logger),
+            replica: replica,
             passwords: PasswordHasher(cost: config.bcryptCost)
         )
     }

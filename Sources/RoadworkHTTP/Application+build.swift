@@ -111,12 +111,13 @@ func buildRouter(config: RoadworkConfig, database: Database, reviewChanges: Revi
     return router
 }
 
-/// Closes the pool after the server has drained its in-flight requests (services stop in reverse order).
+/// Closes the pools after the server has drained its in-flight requests (services stop in reverse order).
 struct DatabaseService: Service {
     let database: Database
 
     func run() async throws {
         try? await gracefulShutdown()
         await database.pool.shutdown()
+        await database.replica?.pool.shutdown()
     }
 }

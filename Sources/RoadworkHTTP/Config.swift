@@ -6,6 +6,9 @@ import SMTPClient
 /// Server settings from `ROADWORK_*` environment variables; the CLI's flags override them.
 public struct RoadworkConfig: Sendable {
     public var databaseURL: String
+    /// A streaming standby for reads that tolerate a little lag (`ROADWORK_READ_DATABASE_URL`, e.g. with
+    /// `target_session_attrs=prefer-standby`); nil: every read uses `databaseURL`.
+    public var readDatabaseURL: String?
     public var host: String
     public var port: Int
     public var poolSize: Int
@@ -42,6 +45,7 @@ public struct RoadworkConfig: Sendable {
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = environment["ROADWORK_DATABASE_URL"] ?? "postgresql:///roadwork"
+        readDatabaseURL = environment["ROADWORK_READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         host = environment["ROADWORK_HOST"] ?? "127.0.0.1"
         port = environment["ROADWORK_PORT"].flatMap(Int.init) ?? 8080
         poolSize = environment["ROADWORK_POOL_SIZE"].flatMap(Int.init) ?? 4
@@ -88,11 +92,16 @@ extension RoadworkConfig {
 extension RoadworkConfig {
     /// The database URL with a `connect_timeout` unless it has one: libpq otherwise waits for a host that does not answer
     /// as long as the kernel does, and tries the next host of a multi-host URL only after.
-    public var databaseURLWithConnectTimeout: String {
-        guard !databaseURL.contains("connect_timeout"), connectTimeoutSeconds > 0 else { return databaseURL }
-        if databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") {
-            return databaseURL + (databaseURL.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeoutSeconds)"
+    public var databaseURLWithConnectTimeout: String { withConnectTimeout(databaseURL) }
+
+    /// The read replica's URL, likewise.
+    public var readDatabaseURLWithConnectTimeout: String? { readDatabaseURL.map(withConnectTimeout) }
+
+    private func withConnectTimeout(_ url: String) -> String {
+        guard !url.contains("connect_timeout"), connectTimeoutSeconds > 0 else { return url }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return url + (url.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeoutSeconds)"
         }
-        return databaseURL + " connect_timeout=\(connectTimeoutSeconds)"
+        return url + " connect_timeout=\(connectTimeoutSeconds)"
     }
 }

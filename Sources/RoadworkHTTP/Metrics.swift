@@ -1,6 +1,7 @@
 import Metrics
 import Prometheus
 import PostgresClient
+import RoadworkStore
 
 /// The process's Prometheus registry, bootstrapped as the swift-metrics backend once.
 enum RoadworkMetrics {
@@ -35,6 +36,20 @@ enum RoadworkMetrics {
         Gauge(label: "roadwork_db_connections_opened_total").record(usage.connectionsOpened)
         for (host, open) in usage.hosts {
             Gauge(label: "roadwork_db_connections_by_host", dimensions: [("host", host)]).record(open)
+        }
+    }
+
+    /// The read replica's pool, its lag (-1 when it does not answer) and the reads it failed (the primary answered them).
+    static func record(_ replica: ReadReplica) async {
+        let usage = replica.pool.usage
+        Gauge(label: "roadwork_db_replica_pool_open").record(usage.open)
+        Gauge(label: "roadwork_db_replica_pool_in_use").record(usage.inUse)
+        Gauge(label: "roadwork_db_replica_connections_opened_total").record(usage.connectionsOpened)
+        Gauge(label: "roadwork_db_replica_deadline_cancellations_total").record(usage.deadlineCancellations)
+        Gauge(label: "roadwork_db_replica_failures_total").record(replica.failures)
+        Gauge(label: "roadwork_db_replica_lag_seconds").record(await replica.lagSeconds() ?? -1)
+        for (host, open) in usage.hosts {
+            Gauge(label: "roadwork_db_replica_connections_by_host", dimensions: [("host", host)]).record(open)
         }
     }
 }

@@ -5,17 +5,26 @@ import RoadworkDomain
 /// Roadwork's PostgreSQL database: every store call runs in a transaction scoped to one organization.
 public struct Database: Sendable {
     public let pool: ConnectionPool
+    /// Where reads that tolerate a little lag go; nil: everything uses `pool`.
+    public let replica: ReadReplica?
     public let passwords: PasswordHasher
     /// Who recently used which session token, taken on trust and checked again in the request's own transaction.
     let sessions = SessionCache()
+    let recentWriters = RecentWriters()
 
-    public init(pool: ConnectionPool, passwords: PasswordHasher = PasswordHasher()) {
+    public init(pool: ConnectionPool, replica: ReadReplica? = nil, passwords: PasswordHasher = PasswordHasher()) {
         self.pool = pool
+        self.replica = replica
         self.passwords = passwords
     }
 
     /// Runs `body` in one transaction that sees only `orgID`'s rows (row-level security does the rest).
     public func tenant<T: Sendable>(_ orgID: UUID, actor: UUID? = nil, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+        try await tenant(orgID, actor: actor, on: pool, body)
+    }
+
+    private func tenant<T: Sendable>(_ orgID: UUID, actor: UUID?, on pool: ConnectionPool,
+                                     _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
         // A session taken on trust from the cache is looked up again in this transaction's first round trip (see SessionCheck).
         let expected = SessionCheck.current?.unverified(orgID: orgID)
         let sessions = self.sessions
@@ -36,12 +45,31 @@ public struct Database: Sendable {
         try await tenant(identity.orgID, actor: identity.userID, body)
     }
 
+    /// Like `tenant(_:_:)`, for a read that tolerates a little lag: it runs on the read replica when there is one, unless
+    /// the person changed something in the last seconds (they see their own change) or the replica cannot be reached
+    /// (then the primary answers).
+    public func tenant<T: Sendable>(_ identity: Identity, mayLag: Bool, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+        guard mayLag, let replica, replica.isAvailable, !recentWriters.wroteRecently(identity.userID) else {
+            return try await tenant(identity, body)
+        }
+        do {
+            return try await tenant(identity.orgID, actor: identity.userID, on: replica.pool, body)
+        } catch where ReadReplica.isUnreachable(error) {
+            replica.failed(error)
+            return try await tenant(identity, body)
+        }
+    }
+
+    /// Marks that `userID` just changed something: their lag-tolerant reads stay on the primary for a few seconds.
+    public func noteWrite(by userID: UUID) {
+        if replica != nil { recentWriters.note(userID) }
+    }
+
     /// Runs `body` in a transaction with no organization set: only the sign-in functions answer there.
     public func unscoped<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await pool.transaction(body)
     }
 
-    /// True when the database answers a trivial query.
     /// Why the server cannot serve now (nil when it can): the database does not answer, or answers read-only (a standby).
     public func unreadiness() async -> String? {
         do {

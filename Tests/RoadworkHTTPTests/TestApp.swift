@@ -14,14 +14,15 @@ struct TestApp {
     let database: Database
     let config: RoadworkConfig
 
-    init(maxFailures: Int = 5, maxFailuresPerAddress: Int = 50, bcryptCost: UInt8 = 4, webhookAllowPrivate: Bool = false) throws {
+    init(maxFailures: Int = 5, maxFailuresPerAddress: Int = 50, bcryptCost: UInt8 = 4, webhookAllowPrivate: Bool = false,
+         replica: ReadReplica? = nil) throws {
         var config = RoadworkConfig(environment: [:])
         config.webhookAllowPrivate = webhookAllowPrivate
         config.databaseURL = try TestDatabase.url()
         config.bcryptCost = bcryptCost
         config.signInThrottle = SignInThrottle(maxFailures: maxFailures, windowSeconds: 900, maxFailuresPerAddress: maxFailuresPerAddress)
         self.config = config
-        database = Database(pool: ConnectionPool(conninfo: config.databaseURL, size: 4), passwords: PasswordHasher(cost: bcryptCost))
+        database = Database(pool: ConnectionPool(conninfo: config.databaseURL, size: 4), replica: replica, passwords: PasswordHasher(cost: bcryptCost))
     }
 
     /// Runs `body` against the router (or, `.live`, a server on a real socket), then closes the pool.
@@ -29,6 +30,7 @@ struct TestApp {
         let app = Application(router: buildRouter(config: config, database: database), logger: logger)
         try await app.test(mode, body)
         await database.pool.shutdown()
+        await database.replica?.pool.shutdown()
     }
 
     /// A new organization with one user per role; every password is `password`.

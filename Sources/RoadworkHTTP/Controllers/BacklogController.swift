@@ -57,7 +57,7 @@ struct BacklogController {
         let identity = try context.signedIn()
         if request.wantsCSV { return try await CSVExport(database: database).response(.backlog, request: request, identity: identity) }
         let limit = try Page(request).limit
-        let entries = try await database.tenant(identity) { store in try store.backlog(limit: limit) }
+        let entries = try await database.tenant(identity, mayLag: true) { store in try store.backlog(limit: limit) }
         let body = try JSONWriter.encode(["items": entries.map {
             Entry(objection: $0.objection, score: $0.breakdown.score, rank: $0.rank, breakdown: $0.breakdown, obstacle: $0.obstacle,
                   activeContent: $0.activeContent)
@@ -83,7 +83,7 @@ struct BacklogController {
     @Sendable func emerging(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn()
         let limit = try Page(request).limit
-        let walls = try await database.tenant(identity) { try $0.emergingWalls(today: Day.today(), limit: limit) }
+        let walls = try await database.tenant(identity, mayLag: true) { try $0.emergingWalls(today: Day.today(), limit: limit) }
         return try Response.json(["items": walls.map { Wall(objection: $0.objection, accountsRecent: $0.accountsRecent, accountsBefore: $0.accountsBefore) }])
     }
 
@@ -97,7 +97,7 @@ struct BacklogController {
             weeks = value
         }
         let today = Day.today()
-        let series = try await database.tenant(identity) { [weeks] store in
+        let series = try await database.tenant(identity, mayLag: true) { [weeks] store in
             let top = try store.backlog(limit: 5).map(\.objection.id)
             return try store.trends(weeks: weeks, today: today, topObjections: top)
         }

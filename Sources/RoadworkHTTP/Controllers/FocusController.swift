@@ -33,7 +33,7 @@ struct FocusController {
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("focus") { request, context in
             let identity = try context.signedIn()
-            let top = try await database.tenant(identity) { try $0.topFiveWithProgress() }
+            let top = try await database.tenant(identity, mayLag: true) { try $0.topFiveWithProgress() }
             let counts = top.progress
             let progress = (top.opportunities + top.obstacles).map {
                 Progress(itemId: $0.id, bites: counts[$0.id]?.bites ?? 0, published: counts[$0.id]?.published ?? 0)

@@ -18,6 +18,7 @@ struct HealthController {
         }
         router.get("metrics") { _, _ in
             RoadworkMetrics.record(database.pool.usage)
+            if let replica = database.replica { await RoadworkMetrics.record(replica) }
             var buffer: [UInt8] = []
             RoadworkMetrics.registry.emit(into: &buffer)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

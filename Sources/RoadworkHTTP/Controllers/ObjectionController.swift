@@ -87,7 +87,7 @@ struct ObjectionController {
         let page = try Page(request)
         let cursor = try page.timeCursor
         let filter = try ListFilters.objections(request)
-        let items = try await database.tenant(identity) {
+        let items = try await database.tenant(identity, mayLag: true) {
             try $0.objections(status: filter.status, obstacleID: filter.obstacleID, query: filter.text, after: cursor, limit: page.limit + 1)
         }
         return try Response.json(ListResponse(fetched: items, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })

@@ -97,7 +97,7 @@ struct ReportController {
         let page = try Page(request)
         let cursor = try page.timeCursor
         let filter = try ListFilters.reports(request, identity: identity)
-        let reports = try await database.tenant(identity) { try $0.reports(filter, after: cursor, limit: page.limit + 1) }
+        let reports = try await database.tenant(identity, mayLag: true) { try $0.reports(filter, after: cursor, limit: page.limit + 1) }
         return try Response.json(ListResponse(fetched: reports, limit: page.limit) { Page.timeKey($0.createdAt, $0.id) })
     }
 

@@ -11,7 +11,7 @@ struct BacklogPages {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("backlog") { request, _ in
             let identity = try await web.identity(request)
-            let values = try await web.read(identity) { store -> [String: Any] in
+            let values = try await web.read(identity, mayLag: true) { store -> [String: Any] in
                 let entries = try store.backlog(limit: 50)
                 let names = Dictionary(try store.users(after: nil, limit: 500).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
                 let logTop = log2(max(2, entries.map(\.breakdown.score).max() ?? 2))

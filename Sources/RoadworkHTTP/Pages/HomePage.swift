@@ -24,11 +24,11 @@ struct HomePage {
             let identity = try await web.identity(request)
             let today = Day.today()
             let slow = try await web.slowChanging.value(for: identity.orgID) {
-                try await web.database.tenant(identity) { store in
+                try await web.database.tenant(identity, mayLag: true) { store in
                     SlowFacts(trends: try store.trends(weeks: 12, today: today, topObjections: []), emerging: try store.emergingWalls(today: today, limit: 5))
                 }
             }
-            let values = try await web.read(identity) { store -> [String: Any] in
+            let values = try await web.read(identity, mayLag: true) { store -> [String: Any] in
                 let top = try store.topFiveWithProgress()
                 let backlog = try store.backlog(limit: 5)
                 let counts = Dictionary(slow.trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })

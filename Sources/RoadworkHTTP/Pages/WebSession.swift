@@ -154,9 +154,9 @@ struct TemplateValues: @unchecked Sendable {
 }
 
 extension Web {
-    /// Builds a page's values in one tenant-scoped transaction.
-    func read(_ identity: Identity, _ body: @escaping @Sendable (Store) throws -> [String: Any]) async throws -> [String: Any] {
-        try await database.tenant(identity) { TemplateValues(values: try body($0)) }.values ?? [:]
+    /// Builds a page's values in one tenant-scoped transaction; `mayLag`: on the read replica when there is one.
+    func read(_ identity: Identity, mayLag: Bool = false, _ body: @escaping @Sendable (Store) throws -> [String: Any]) async throws -> [String: Any] {
+        try await database.tenant(identity, mayLag: mayLag) { TemplateValues(values: try body($0)) }.values ?? [:]
     }
 
     /// Builds a page's values, or nil when the object is not in this organization.
