@@ -25,31 +25,25 @@ enum RoadworkMetrics {
         }
     }
 
-    /// Publishes the pool's counts as gauges just before a scrape.
-    static func record(_ usage: ConnectionPool.Usage) {
-        Gauge(label: "roadwork_db_pool_size").record(usage.size)
-        Gauge(label: "roadwork_db_pool_open").record(usage.open)
-        Gauge(label: "roadwork_db_pool_in_use").record(usage.inUse)
-        Gauge(label: "roadwork_db_pool_waiting").record(usage.waiting)
+    /// Publishes a pool's counts as gauges just before a scrape, named `PREFIXpool_open` and so on (`roadwork_db_` for the
+    /// primary's pool, `roadwork_db_replica_` for the read replica's).
+    static func record(_ usage: ConnectionPool.Usage, prefix: String = "roadwork_db_") {
+        Gauge(label: prefix + "pool_size").record(usage.size)
+        Gauge(label: prefix + "pool_open").record(usage.open)
+        Gauge(label: prefix + "pool_in_use").record(usage.inUse)
+        Gauge(label: prefix + "pool_waiting").record(usage.waiting)
         // Totals since start (as gauges: the pool keeps the counts, a scrape only reads them).
-        Gauge(label: "roadwork_db_deadline_cancellations_total").record(usage.deadlineCancellations)
-        Gauge(label: "roadwork_db_connections_opened_total").record(usage.connectionsOpened)
+        Gauge(label: prefix + "deadline_cancellations_total").record(usage.deadlineCancellations)
+        Gauge(label: prefix + "connections_opened_total").record(usage.connectionsOpened)
         for (host, open) in usage.hosts {
-            Gauge(label: "roadwork_db_connections_by_host", dimensions: [("host", host)]).record(open)
+            Gauge(label: prefix + "connections_by_host", dimensions: [("host", host)]).record(open)
         }
     }
 
     /// The read replica's pool, its lag (-1 when it does not answer) and the reads it failed (the primary answered them).
     static func record(_ replica: ReadReplica) async {
-        let usage = replica.pool.usage
-        Gauge(label: "roadwork_db_replica_pool_open").record(usage.open)
-        Gauge(label: "roadwork_db_replica_pool_in_use").record(usage.inUse)
-        Gauge(label: "roadwork_db_replica_connections_opened_total").record(usage.connectionsOpened)
-        Gauge(label: "roadwork_db_replica_deadline_cancellations_total").record(usage.deadlineCancellations)
+        record(replica.pool.usage, prefix: "roadwork_db_replica_")
         Gauge(label: "roadwork_db_replica_failures_total").record(replica.failures)
         Gauge(label: "roadwork_db_replica_lag_seconds").record(await replica.lagSeconds() ?? -1)
-        for (host, open) in usage.hosts {
-            Gauge(label: "roadwork_db_replica_connections_by_host", dimensions: [("host", host)]).record(open)
-        }
     }
 }
