@@ -136,3 +136,12 @@ ensure_browser_tools() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     fi
 }
+
+# HAProxy from Debian: the load balancer in front of several servers (deploy/test runs two behind it).
+ensure_load_balancer() {
+    if ! command -v haproxy >/dev/null; then
+        echo "==> installing haproxy with apt"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+    fi
+}

@@ -20,8 +20,6 @@ public struct Actions: Sendable {
 
     /// Runs one change as `identity`, in a transaction of their organization.
     func change<T: Sendable>(by identity: Identity, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        let value = try await database.tenant(identity, body)
-        database.noteWrite(by: identity.userID)
-        return value
+        try await database.change(by: identity, body)
     }
 }

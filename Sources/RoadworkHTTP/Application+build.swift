@@ -19,7 +19,7 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
     app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger),
                     WebhookService(database: database, logger: logger, publicURL: config.publicURL, allowPrivate: config.webhookAllowPrivate,
                                    policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds),
-                    ReviewListener(conninfo: config.databaseURL, changes: reviewChanges, logger: logger))
+                    ChangeListener(conninfo: config.databaseURL, changes: reviewChanges, database: database, logger: logger))
     // Without SMTP there is no mail worker: nothing is queued from events, nothing is sent, nothing fails.
     if let smtp = config.smtpURL.flatMap({ try? SMTPClient(url: $0) }) {
         app.addServices(MailService(database: database, logger: logger, smtp: smtp,
@@ -39,7 +39,7 @@ public func checkPageTemplates() throws {
 }
 
 /// The router with every route and middleware; tests drive it directly.
-/// `reviewChanges` tells open review pages about changes; without a `ReviewListener` feeding it (router tests) they hear none.
+/// `reviewChanges` tells open review pages about changes; without a `ChangeListener` feeding it (router tests) they hear none.
 public func buildRouter(config: RoadworkConfig, database: Database) -> Router<AppRequestContext> {
     buildRouter(config: config, database: database, reviewChanges: ReviewChanges())
 }

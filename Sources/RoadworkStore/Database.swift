@@ -60,7 +60,29 @@ public struct Database: Sendable {
         }
     }
 
-    /// Marks that `userID` just changed something: their lag-tolerant reads stay on the primary for a few seconds.
+    /// Runs one change as `identity`. With a read replica, the transaction also tells every server process, at commit,
+    /// that this person wrote (NOTIFY on `roadwork_write`), so their next reads stay on the primary whichever process a
+    /// load balancer sends them to.
+    public func change<T: Sendable>(by identity: Identity, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+        let announce = replica != nil
+        let value = try await tenant(identity) { store in
+            let value = try body(store)
+            if announce { try Self.announceWrite(by: identity.userID, on: store.connection) }
+            return value
+        }
+        noteWrite(by: identity.userID)
+        return value
+    }
+
+    static func announceWrite(by userID: UUID, on connection: Connection) throws {
+        _ = try connection.query("SELECT pg_notify('\(writesChannel)', $1)", [userID.lowercasedText])
+    }
+
+    /// The channel on which write transactions name their writer (see `change(by:_:)`).
+    public static let writesChannel = "roadwork_write"
+
+    /// Marks that `userID` just changed something (through this process, or another one said so): their lag-tolerant
+    /// reads stay on the primary for a few seconds.
     public func noteWrite(by userID: UUID) {
         if replica != nil { recentWriters.note(userID) }
     }
