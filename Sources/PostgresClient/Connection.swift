@@ -11,8 +11,8 @@ public final class Connection: @unchecked Sendable {
     /// Statements prepared on this connection, by SQL text: each is parsed and planned once, not on every call.
     private var prepared: [String: String] = [:]
     private var statementsPrepared = 0
-    /// Bounds the cache should a caller ever build SQL text per call.
-    private static let preparedLimit = 512
+    /// Bounds the cache should a caller ever build SQL text per call; 0 when statements must not be prepared at all.
+    private let preparedLimit: Int
     /// Statements not sent yet: a lazily opened transaction's BEGIN and settings, and writes nobody waits for.
     /// They go out in one pipeline with the next statement whose rows are read, or with COMMIT.
     private var pending: [Command] = []
@@ -49,7 +49,10 @@ public final class Connection: @unchecked Sendable {
     /// Connects with the connection string given to libpq untouched (URLs, multi-host, TLS, .pgpass, services).
     /// With a `deadline`, the server cancels any statement that runs longer (`statement_timeout`) and ends a session
     /// left idle inside a transaction for twice as long; the pool's watchdog handles a server that does not answer at all.
-    public init(conninfo: String, deadline: Duration? = nil, logger: Logger? = nil) throws {
+    /// `prepares: false` sends every statement unnamed (parsed on each call), for a pooler in transaction mode: a named
+    /// statement lives on one server connection, and the pooler may give the next transaction another one.
+    public init(conninfo: String, deadline: Duration? = nil, prepares: Bool = true, logger: Logger? = nil) throws {
+        preparedLimit = prepares ? 512 : 0
         guard let handle = PQconnectdb(conninfo) else {
             throw PostgresError.connection("out of memory")
         }
@@ -205,7 +208,7 @@ public final class Connection: @unchecked Sendable {
     /// The name `sql` is or will be prepared under, and whether it still has to be prepared (nil once the cache is full).
     private func reserveName(_ sql: String) -> (name: String?, isNew: Bool) {
         if let name = prepared[sql] { return (name, false) }
-        guard statementsPrepared < Self.preparedLimit else { return (nil, false) }
+        guard statementsPrepared < preparedLimit else { return (nil, false) }
         statementsPrepared += 1
         return ("rw_\(statementsPrepared)", true)
     }

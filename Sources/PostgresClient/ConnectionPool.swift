@@ -48,16 +48,19 @@ public final class ConnectionPool: Sendable {
     /// How long one exchange with the server may take: the server cancels a statement at this time, and the watchdog
     /// cuts off a call a second later (a server that hangs never answers). Nil: no deadline (the command-line tools).
     public let deadline: Duration?
+    let prepares: Bool
     private let watchdog = Mutex<Task<Void, Never>?>(nil)
     private let threads: NIOThreadPool
     private let state = Mutex(State())
     private let logger: Logger
 
     /// A pool of at most `size` connections to `conninfo`, passed to libpq as given.
-    public init(conninfo: String, size: Int, acquireTimeout: Duration = .seconds(10), deadline: Duration? = nil,
+    /// `prepares: false` prepares no statements (behind a pooler in transaction mode; see `Connection.init`).
+    public init(conninfo: String, size: Int, acquireTimeout: Duration = .seconds(10), deadline: Duration? = nil, prepares: Bool = true,
                 logger: Logger = Logger(label: "postgres")) {
         precondition(size > 0, "pool size must be positive")
         self.conninfo = conninfo
+        self.prepares = prepares
         self.size = size
         self.acquireTimeout = acquireTimeout
         self.deadline = deadline
@@ -237,8 +240,8 @@ public final class ConnectionPool: Sendable {
             return connection
         case .open:
             do {
-                let conninfo = self.conninfo, deadline = self.deadline, logger = self.logger
-                let connection = try await threads.runIfActive { try Connection(conninfo: conninfo, deadline: deadline, logger: logger) }
+                let conninfo = self.conninfo, deadline = self.deadline, prepares = self.prepares, logger = self.logger
+                let connection = try await threads.runIfActive { try Connection(conninfo: conninfo, deadline: deadline, prepares: prepares, logger: logger) }
                 state.withLock {
                     $0.connectionsOpened += 1
                     $0.hosts["\(connection.host):\(connection.port)", default: 0] += 1

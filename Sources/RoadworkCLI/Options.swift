@@ -30,11 +30,13 @@ struct DatabaseOptions: ParsableArguments {
     func database(_ config: RoadworkConfig, logger: Logger, serving: Bool = false) -> Database {
         let deadline = serving ? config.databaseDeadline : nil
         let replica = config.readDatabaseURLWithConnectTimeout.flatMap { url in
-            serving ? ReadReplica(pool: ConnectionPool(conninfo: url, size: max(1, config.poolSize), deadline: deadline, logger: logger),
+            serving ? ReadReplica(pool: ConnectionPool(conninfo: url, size: max(1, config.poolSize), deadline: deadline,
+                                                        prepares: config.preparedStatements, logger: logger),
                                   logger: logger) : nil
         }
         return Database(
-            pool: ConnectionPool(conninfo: config.databaseURLWithConnectTimeout, size: max(1, config.poolSize), deadline: deadline, logger: logger),
+            pool: ConnectionPool(conninfo: config.databaseURLWithConnectTimeout, size: max(1, config.poolSize), deadline: deadline,
+                                 prepares: config.preparedStatements, logger: logger),
             replica: replica,
             passwords: PasswordHasher(cost: config.bcryptCost)
         )

@@ -9,6 +9,12 @@ public struct RoadworkConfig: Sendable {
     /// A streaming standby for reads that tolerate a little lag (`ROADWORK_READ_DATABASE_URL`, e.g. with
     /// `target_session_attrs=prefer-standby`); nil: every read uses `databaseURL`.
     public var readDatabaseURL: String?
+    /// Whether the server prepares its statements (`ROADWORK_DB_PREPARED_STATEMENTS`, default on). Off behind PgBouncer
+    /// in transaction mode, where a prepared statement may be on another server connection than the next transaction's.
+    public var preparedStatements: Bool
+    /// The connection that listens for what other server processes announce (`ROADWORK_LISTEN_DATABASE_URL`, default
+    /// `databaseURL`). LISTEN needs a session of its own: behind a pooler in transaction mode, point it at PostgreSQL.
+    public var listenDatabaseURL: String?
     public var host: String
     public var port: Int
     public var poolSize: Int
@@ -46,6 +52,8 @@ public struct RoadworkConfig: Sendable {
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         databaseURL = environment["ROADWORK_DATABASE_URL"] ?? "postgresql:///roadwork"
         readDatabaseURL = environment["ROADWORK_READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        preparedStatements = !["0", "false", "no", "off"].contains(environment["ROADWORK_DB_PREPARED_STATEMENTS"]?.lowercased() ?? "")
+        listenDatabaseURL = environment["ROADWORK_LISTEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         host = environment["ROADWORK_HOST"] ?? "127.0.0.1"
         port = environment["ROADWORK_PORT"].flatMap(Int.init) ?? 8080
         poolSize = environment["ROADWORK_POOL_SIZE"].flatMap(Int.init) ?? 4

@@ -34,4 +34,16 @@ struct PreparedStatementTests {
         let row = try #require(try connection.query(sql).first)
         #expect(try row.decode("b", as: Int.self) == 2)
     }
+
+    @Test func aConnectionThatMustNotPrepareSendsEveryStatementUnnamedAlsoInAPipeline() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url(), prepares: false)
+        let sql = "SELECT $1::int * 3 AS tripled"
+        for value in 1...3 {
+            #expect(try connection.query(sql, [value]).first!.decode("tripled", as: Int.self) == value * 3)
+        }
+        let piped = try connection.queries([(sql, [4]), ("SELECT $1::text AS echoed", ["four"])])
+        #expect(try piped[0].first!.decode("tripled", as: Int.self) == 12)
+        #expect(try piped[1].first!.decode("echoed", as: String.self) == "four")
+        #expect(try connection.query("SELECT count(*) AS n FROM pg_prepared_statements").first!.decode("n", as: Int.self) == 0)
+    }
 }
