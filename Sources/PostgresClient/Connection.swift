@@ -107,7 +107,8 @@ public final class Connection: @unchecked Sendable {
 
     /// Cuts off the call in progress: asks the server to cancel it (on a thread of its own: a hung server never answers)
     /// and shuts the socket down, so the blocked libpq call returns now. The connection is broken from here on.
-    func interrupt() {
+    /// Does nothing between calls. Safe from any thread.
+    public func interrupt() {
         watch.withLock { watch in
             guard watch.since != nil, !watch.interrupted else { return }
             watch.interrupted = true

@@ -19,7 +19,8 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
     app.addServices(DatabaseService(database: database), TeachingService(database: database, logger: logger),
                     WebhookService(database: database, logger: logger, publicURL: config.publicURL, allowPrivate: config.webhookAllowPrivate,
                                    policy: config.deliveryPolicy, leaseSeconds: config.webhookLeaseSeconds),
-                    ChangeListener(conninfo: config.listenDatabaseURL ?? config.databaseURL, changes: reviewChanges, database: database, logger: logger))
+                    ChangeListener(conninfo: config.listenDatabaseURLWithConnectTimeout, deadline: config.databaseDeadline ?? .seconds(30),
+                                   changes: reviewChanges, database: database, logger: logger))
     // Without SMTP there is no mail worker: nothing is queued from events, nothing is sent, nothing fails.
     if let smtp = config.smtpURL.flatMap({ try? SMTPClient(url: $0) }) {
         app.addServices(MailService(database: database, logger: logger, smtp: smtp,

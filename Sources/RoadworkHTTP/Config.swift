@@ -105,6 +105,9 @@ extension RoadworkConfig {
     /// The read replica's URL, likewise.
     public var readDatabaseURLWithConnectTimeout: String? { readDatabaseURL.map(withConnectTimeout) }
 
+    /// The listening connection's URL (its own, or the primary's), likewise.
+    public var listenDatabaseURLWithConnectTimeout: String { withConnectTimeout(listenDatabaseURL ?? databaseURL) }
+
     private func withConnectTimeout(_ url: String) -> String {
         guard !url.contains("connect_timeout"), connectTimeoutSeconds > 0 else { return url }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {

@@ -42,11 +42,11 @@ def http(method, path, body=None, token=None):
         return response.status, (json.loads(text) if text and response.headers.get_content_type() == "application/json" else None)
 
 
-def start_server(port=PORT, level="warning", log=ROOT / ".roadwork/bench-server.log"):
+def start_server(port=PORT, level="warning", log=ROOT / ".roadwork/bench-server.log", env=None):
     started = time.monotonic()
     # Webhooks go to the bench's own receiver on this host, so private targets are allowed.
     process = subprocess.Popen([BIN, "serve", "--port", str(port), "--log-level", level],
-                               env={**os.environ, "ROADWORK_DATABASE_URL": APP_URL, "ROADWORK_WEBHOOK_ALLOW_PRIVATE": "true"},
+                               env={**os.environ, "ROADWORK_DATABASE_URL": APP_URL, "ROADWORK_WEBHOOK_ALLOW_PRIVATE": "true", **(env or {})},
                                stdout=subprocess.DEVNULL, stderr=open(log, "a"))
     servers.append(process)
     while True:
@@ -72,8 +72,8 @@ def token(email):
     return http("POST", "/api/v1/session", {"email": email, "password": PASSWORD})[1]["token"]
 
 
-def wrk(script, path, connections, threads=2, env=None, duration=None):
-    result = sh(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration or DURATION}", "--latency", "-s", str(HERE / script), BASE + path],
+def wrk(script, path, connections, threads=2, env=None, duration=None, base=BASE):
+    result = sh(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration or DURATION}", "--latency", "-s", str(HERE / script), base + path],
                 env={"BENCH_DIR": str(HERE), **(env or {})})
     line = next(l for l in result.stdout.splitlines() if l.startswith("BENCH "))
     stats = json.loads(line[6:])
@@ -334,6 +334,85 @@ def read_scenarios(loaded, latency_bar=None):
     return ratios
 
 
+def balancer(ports, port):
+    """HAProxy on `port` in front of the servers on `ports`, round robin (as docs/operations.md configures it)."""
+    config = Path(os.environ.get("TMPDIR", "/tmp")) / f"roadwork-bench-haproxy-{port}.cfg"
+    config.write_text("\n".join(["global", "    maxconn 1000", "defaults", "    mode http", "    timeout connect 2s", "    timeout client 60s",
+                                   "    timeout server 60s", "frontend roadwork", f"    bind 127.0.0.1:{port}", "    default_backend servers",
+                                   "backend servers", "    balance roundrobin"]
+                                  + [f"    server s{p} 127.0.0.1:{p}" for p in ports]) + "\n")
+    process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers.append(process)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz").status == 200:
+                return process
+        except Exception:
+            time.sleep(0.05)
+    raise SystemExit("haproxy did not come up")
+
+
+def several_servers(loaded, rep, objections):
+    """Filing and backlog reads through HAProxy with one server behind it, then two (same database, same 32 connections)."""
+    second, _ = start_server(PORT + 3)
+    front = PORT + 4
+    results = {}
+    for ports in ([PORT], [PORT, PORT + 3]):
+        proxy = balancer(ports, front)
+        filing, _ = wrk("report.lua", "/api/v1/reports", 32, env={"BENCH_TOKEN": rep, "BENCH_OBJECTIONS": ",".join(objections)},
+                        base=f"http://127.0.0.1:{front}")
+        reading, _ = wrk("get.lua", "/api/v1/backlog?limit=20", 32, env={"BENCH_TOKEN": rep}, base=f"http://127.0.0.1:{front}")
+        proxy.terminate(); proxy.wait()
+        results[len(ports)] = (filing, reading)
+    second.terminate(); second.wait()
+    for name, index in (("file a report", 0), ("backlog, limit 20", 1)):
+        one, two = results[1][index], results[2][index]
+        row(f"{name} at {loaded:,} reports through HAProxy: two servers vs one (32 conns)", "req/s, p99; ratio",
+            f"two {two['rps']:.0f} req/s (p99 {two['p99_ms']:.1f} ms) vs one {one['rps']:.0f} req/s (p99 {one['p99_ms']:.1f} ms) → "
+            f"{two['rps'] / one['rps']:.2f}×; {one['errors'] + two['errors']} errors",
+            "reported (both servers share this machine's cores with PostgreSQL)", one["errors"] + two["errors"] == 0)
+
+
+def replica_reads(loaded, rep):
+    """Backlog reads by a server whose lag-tolerant reads go to a streaming standby of the bench cluster, against the same
+    reads from the primary. The standby is made for this run (pg_basebackup) and removed after it."""
+    pg_dir = Path(PG["host"]).parent
+    standby_dir, standby_port = pg_dir.parent / (pg_dir.name + "-standby"), PG["port"] + 2
+    bash = lambda script: subprocess.run(["bash", "-c", f". deploy/postgres.sh; {script}"], cwd=ROOT, check=True, capture_output=True, text=True)
+    bash(f"stop_cluster {standby_dir}; rm -rf {standby_dir}; start_standby {standby_dir} {standby_port} {pg_dir} {PG['port']}")
+    try:
+        standby_url = f"postgresql:///{PG['db']}?host={standby_dir}/run&port={standby_port}&user=roadwork_app"
+        reader, _ = start_server(PORT + 3, env={"ROADWORK_READ_DATABASE_URL": standby_url})
+        stats = {}
+        for name, base in (("primary", BASE), ("replica", f"http://127.0.0.1:{PORT + 3}")):
+            stats[name], _ = wrk("get.lua", "/api/v1/backlog?limit=20", 8, env={"BENCH_TOKEN": rep}, base=base)
+        lag = re.search(r"^roadwork_db_replica_lag_seconds (\S+)", urllib.request.urlopen(f"http://127.0.0.1:{PORT + 3}/metrics").read().decode(), re.M)
+        reader.terminate(); reader.wait()
+        primary, replica = stats["primary"], stats["replica"]
+        row(f"backlog, limit 20 at {loaded:,} reports: from the read replica vs the primary (8 conns)", "req/s, p50 / p99",
+            f"replica {replica['rps']:.0f} req/s, {replica['p50_ms']:.1f} / {replica['p99_ms']:.1f} ms vs primary {primary['rps']:.0f} req/s, "
+            f"{primary['p50_ms']:.1f} / {primary['p99_ms']:.1f} ms → {replica['rps'] / primary['rps']:.2f}×; lag at the end {lag.group(1) if lag else '?'} s; "
+            f"{primary['errors'] + replica['errors']} errors", "reported (the standby runs on the same machine)", primary["errors"] + replica["errors"] == 0)
+    finally:
+        bash(f"stop_cluster {standby_dir}; rm -rf {standby_dir}")
+
+
+def failover_cases():
+    """deploy/failover-test's cases with the release build: the outage of each."""
+    env = {"ROADWORK_BIN": BIN, "FAILOVER_DIR": str(ROOT / ".roadwork/failover")}
+    result = sh([sys.executable, str(ROOT / "deploy/failover.d/failover.py")], env=env, check=False)
+    print(result.stdout, flush=True)
+    what = {"crash": "the primary crashes, standby promoted 3 s later", "hang": "the primary hangs (SIGSTOP), standby promoted 3 s later",
+            "replica": "the read replica goes away for 3 s"}
+    for case in json.loads((ROOT / ".roadwork/failover/results.json").read_text()):
+        back = (f"writes back {case['writes_back_after_promotion_s']:.2f} s after promotion, longest gap {case['writes_gap_s']:.1f} s"
+                if "writes_back_after_promotion_s" in case else f"longest gap: writes {case['writes_gap_s']:.2f} s, reads {case['reads_gap_s']:.2f} s")
+        row(f"failover: {what[case['case']]}", "outage; acknowledged / lost; answers",
+            f"{back}; {case['acknowledged']:,} / {case['lost']}; {', '.join(f'{n} × {code}' for code, n in case['answers'].items())}",
+            "0 lost, no 500, back within deadline (2 s) + 3 s, no restart", case["ok"])
+
+
 def review_meeting(loaded):
     """The joint review's two pages at this size, as the heads project them: an objection's page with its "did the wall
     stop?" chart (the top wall of the backlog, with a bite that shipped five weeks ago) and the review page with its
@@ -427,6 +506,18 @@ def main():
         server.terminate(); server.wait()
         for r in rows: print(" | ".join(map(str, r)))
         return
+    if os.environ.get("BENCH_ONLY") == "scale":
+        # Several servers, the read replica and failover alone, at the first of BENCH_SIZES (prints its rows).
+        print(load(SIZES[0], 10000))
+        server, _ = start_server()
+        rep = token("rep1@bench.example")
+        objections = [o["objection"]["id"] for o in http("GET", "/api/v1/backlog?limit=200", token=rep)[1]["items"]]
+        several_servers(SIZES[0], rep, objections)
+        replica_reads(SIZES[0], rep)
+        server.terminate(); server.wait()
+        failover_cases()
+        for r in rows: print(" | ".join(map(str, r)))
+        return
     if os.environ.get("BENCH_ONLY") == "import":
         # The import row alone, on a 10k-report organization (prints its row; BENCHMARKS.md is left as it is).
         print(load(SIZES[0], 10000))
@@ -477,6 +568,8 @@ def main():
     row(f"backlog at {loaded:,} reports", "p50 / p99", f"{stats['p50_ms']:.2f} / {stats['p99_ms']:.2f} ms, {stats['rps']:.0f} req/s, {stats['errors']} errors", "—", stats["errors"] == 0)
 
     read_scenarios(loaded)
+    several_servers(loaded, rep, objections)
+    replica_reads(loaded, rep)
 
     for size in SIZES[1:]:
         server.terminate(); server.wait()
@@ -536,6 +629,7 @@ def main():
     row("server memory", "peak RSS over the runs", f"{rss:.0f} MB", "≤ 150 MB", rss <= 150)
     server.terminate(); server.wait()
     contract()
+    failover_cases()
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, {platform.platform()}"
     lines = ["# Benchmarks", "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine}, with",

@@ -278,9 +278,12 @@ def run_case(case):
         resumed = first_success_after(load.writes, recovery)
         result["writes_back_after_promotion_s"] = round(resumed - recovery, 3) if resumed else None
         back = resumed is not None and resumed - recovery <= DEADLINE + 3
-    hosts = {line.get("port") for line in map(json_or_none, log_path.read_text().splitlines()) if line and line.get("msg") == "database connection opened"}
-    result["server_connected_to_ports"] = sorted(str(port) for port in hosts if port)
-    result["ok"] = (result["lost"] == 0 and result["keys"] == result["reports"] and not result["server_restarted"]
+    lines = [line for line in map(json_or_none, log_path.read_text().splitlines()) if line]
+    result["server_connected_to_ports"] = sorted({str(line["port"]) for line in lines if line.get("msg") == "database connection opened" and "port" in line})
+    # The connection that hears other processes' announcements must follow the primary too, not stay on a dead or frozen one.
+    result["listener_on_ports"] = [str(line["port"]) for line in lines if line.get("msg") == "listening for changes" and "port" in line]
+    listening = result["listener_on_ports"][-1:] == [str(primary.port)]
+    result["ok"] = (listening and result["lost"] == 0 and result["keys"] == result["reports"] and not result["server_restarted"]
                     and result["errors_500"] == 0 and result["other_refusals"] == 0 and back)
     for node in nodes:
         if case == "hang" and node is a:
