@@ -520,6 +520,16 @@ def main():
         failover_cases()
         for r in rows: print(" | ".join(map(str, r)))
         return
+    if os.environ.get("BENCH_ONLY") == "webhook":
+        # Filing with one webhook endpoint alone, at the first of BENCH_SIZES (prints its row).
+        print(load(SIZES[0], 10000))
+        server, _ = start_server()
+        rep = token("rep1@bench.example")
+        objections = [o["objection"]["id"] for o in http("GET", "/api/v1/backlog?limit=200", token=rep)[1]["items"]]
+        filing_with_webhook(SIZES[0], rep, token("admin@bench.example"), objections)
+        server.terminate(); server.wait()
+        for r in rows: print(" | ".join(map(str, r)))
+        return
     if os.environ.get("BENCH_ONLY") == "import":
         # The import row alone, on a 10k-report organization (prints its row; BENCHMARKS.md is left as it is).
         print(load(SIZES[0], 10000))
