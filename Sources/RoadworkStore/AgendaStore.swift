@@ -89,15 +89,16 @@ extension Store {
         ).first!.decode("since")
     }
 
-    /// The agenda of the open review, as of `today`; `slow` from `agendaSlowLines` (computed now when not given).
-    public func reviewAgenda(today: Day, slow: ReviewAgenda.SlowLines? = nil) throws -> ReviewAgenda {
+    /// The agenda of the open review, as of `today`; `slow` from `agendaSlowLines` and `backlogTop` (the backlog's first 10)
+    /// are read now when not given (the review page has both at hand).
+    public func reviewAgenda(today: Day, slow: ReviewAgenda.SlowLines? = nil, backlogTop: [BacklogEntry]? = nil) throws -> ReviewAgenda {
         let since = try agendaSince()
         let slow = try slow ?? agendaSlowLines(today: today)
         let movers = slow.movers
         var newWalls = try connection.query(
             """
             SELECT id, statement, accounts FROM objections WHERE org_id = $1 AND status = 'open' AND created_at >= $2
-            ORDER BY created_at DESC, id LIMIT 5
+            ORDER BY created_at DESC, id DESC LIMIT 5
             """, [orgID, since]
         ).rows.map { row in
             ReviewAgenda.Line(key: "new:\(try row.decode("id", as: UUID.self).lowercasedText)", text: try row.decode("statement"),
@@ -106,7 +107,7 @@ extension Store {
         newWalls += slow.emerging.filter { line in !newWalls.contains { $0.objectionID == line.objectionID } }
         let top = try topFiveWithProgress()
         let covered = Set(top.obstacles.map(\.id))
-        let uncovered = try backlog(limit: 10).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }.prefix(5).map { entry in
+        let uncovered = try (backlogTop ?? backlog(limit: 10)).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }.prefix(5).map { entry in
             ReviewAgenda.Line(key: "uncovered:\(entry.objection.id.lowercasedText)", text: entry.objection.statement,
                               detail: "backlog rank \(entry.rank), \(entry.breakdown.accounts) accounts, no Top 5 obstacle covers it",
                               objectionID: entry.objection.id, focusItemID: nil)

@@ -44,4 +44,23 @@ struct PageRenderTests {
             }
         }
     }
+
+    @Test func whatPeopleTypedIsEscapedOnThePagesAndNothingElseIs() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let statement = "Näive <script>alert(\"x\")</script> & 'quotes' – SSO"
+            let objection = try await client.create("objections", token: marketer, ["statement": statement])["id"] as! String
+            _ = try await client.create("reports", token: marketer, ["summary": "Asked again", "account": "Acme", "objection_id": objection])
+            for path in ["/objections/\(objection)", "/backlog"] {
+                try await client.execute(uri: path, method: .get, headers: [.cookie: "roadwork_session=\(marketer)", .accept: "text/html"]) { response in
+                    let html = String(buffer: response.body)
+                    #expect(response.status == .ok)
+                    #expect(html.contains("Näive &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39; – SSO"), "\(path)")
+                    #expect(!html.contains("<script>alert"), "\(path)")
+                }
+            }
+        }
+    }
 }

@@ -57,9 +57,12 @@ struct ReviewPages {
                                 .map { ["id": $0.id.lowercasedText, "title": $0.title] }]
                         }
                     let covered = Set(open.lineup.obstacles)
-                    let uncovered = try store.backlog(limit: 10).filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
+                    // One read of the backlog's top for the lineup's suggestions and the agenda's uncovered walls.
+                    let backlogTop = try store.backlog(limit: 10)
+                    let uncovered = backlogTop.filter { $0.objection.obstacleID.map { !covered.contains($0) } ?? true }
                     let signedByMe = open.signoffs.contains { $0.userID == identity.userID && $0.lineupVersion == version }
-                    values["agenda"] = try Self.agenda(store.reviewAgenda(today: Day.today(), slow: slow), notes: try store.agendaNotes(reviewID: open.id))
+                    values["agenda"] = try Self.agenda(store.reviewAgenda(today: Day.today(), slow: slow, backlogTop: backlogTop),
+                                                       notes: try store.agendaNotes(reviewID: open.id))
                     values["review"] = [
                         "version": version, "reviewVersion": open.version, "notes": open.notes, "lists": lists,
                         "uncovered": open.lineup.obstacles.count >= 5 ? [] : uncovered.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement] },

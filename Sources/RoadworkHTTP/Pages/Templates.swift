@@ -33,9 +33,12 @@ enum Templates {
 
     /// Parses every template and checks each page's is there; `buildRouter` calls it, so a broken one stops start-up.
     static func load() throws -> MustacheLibrary {
+        MustacheContentTypes.register(EscapedHTML(), named: EscapedHTML.name)
         var library = MustacheLibrary()
         for (name, bytes) in sources {
-            do { try library.register(String(decoding: bytes, as: UTF8.self), named: name) } catch {
+            // Each template (and so each partial it includes) escapes its values with EscapedHTML.
+            let source = "{{% CONTENT_TYPE: \(EscapedHTML.name) }}" + String(decoding: bytes, as: UTF8.self)
+            do { try library.register(source, named: name) } catch {
                 throw Broken(name: name, reason: "does not parse: \(error)")
             }
         }
@@ -50,6 +53,31 @@ enum Templates {
 
     static var library: MustacheLibrary {
         do { return try loaded.get() } catch { fatalError("\(error)") }
+    }
+}
+
+/// HTML escaping of the same five characters as Mustache's own, over UTF-8 bytes and only when one occurs: the library's
+/// per-Character dictionary lookup was a fifth of the server's time on the review page.
+struct EscapedHTML: MustacheContentType {
+    static let name = "ROADWORK_HTML"
+
+    func escapeText(_ text: String) -> String {
+        let bytes = text.utf8
+        guard bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "&")
+            || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) else { return text }
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(bytes.count + 16)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "<"): escaped.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): escaped.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "&"): escaped.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "\""): escaped.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "'"): escaped.append(contentsOf: "&#39;".utf8)
+            default: escaped.append(byte)
+            }
+        }
+        return String(decoding: escaped, as: UTF8.self)
     }
 }
 
