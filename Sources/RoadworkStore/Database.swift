@@ -67,15 +67,16 @@ public struct Database: Sendable {
         let announce = replica != nil
         let value = try await tenant(identity) { store in
             let value = try body(store)
-            if announce { try Self.announceWrite(by: identity.userID, on: store.connection) }
+            if announce { Self.announceWrite(by: identity.userID, on: store.connection) }
             return value
         }
         noteWrite(by: identity.userID)
         return value
     }
 
-    static func announceWrite(by userID: UUID, on connection: Connection) throws {
-        _ = try connection.query("SELECT pg_notify('\(writesChannel)', $1)", [userID.lowercasedText])
+    /// Goes out with the transaction's COMMIT (or its next read), not in a round trip of its own.
+    static func announceWrite(by userID: UUID, on connection: Connection) {
+        connection.enqueue("SELECT pg_notify('\(writesChannel)', $1)", [userID.lowercasedText])
     }
 
     /// The channel on which write transactions name their writer (see `change(by:_:)`).

@@ -104,7 +104,7 @@ extension Database {
         let outcome = try await pool.transaction { connection -> (value: T, writer: UUID)? in
             guard let identity = try Self.lookUp(token, on: connection) else { return nil }
             let value = try body(identity, Store(connection: connection, orgID: identity.orgID, actorID: identity.userID))
-            if announce { try Self.announceWrite(by: identity.userID, on: connection) }
+            if announce { Self.announceWrite(by: identity.userID, on: connection) }
             return (value, identity.userID)
         }
         if let outcome { noteWrite(by: outcome.writer) }
