@@ -60,6 +60,14 @@ def answers(port):
         return False
 
 
+def servers_answering():
+    """Which servers answered ten requests through HAProxy; none while it does not listen yet."""
+    try:
+        return {through_balancer("GET", "/readyz")[1] for _ in range(10)}
+    except OSError:
+        return set()
+
+
 def cli(*args):
     subprocess.run([BIN, *args, "--database-url", DATABASE_URL, "--log-level", "warning"], input=PASSWORD + "\n", check=True,
                    capture_output=True, text=True, env={**os.environ, "ROADWORK_BCRYPT_COST": "4"})
@@ -104,8 +112,8 @@ backend servers
     try:
         for port in SERVER_PORTS:
             wait_until(lambda: answers(port), f"server on {port}")
-        # Both servers are up as far as HAProxy's health checks know once ten answers come from both.
-        wait_until(lambda: {through_balancer("GET", "/readyz")[1] for _ in range(10)} == {"one", "two"}, "both servers behind HAProxy")
+        # HAProxy listens, and both servers are up as far as its health checks know, once ten answers come from both.
+        wait_until(lambda: servers_answering() == {"one", "two"}, "both servers behind HAProxy")
         yield {"org": org, "people": people}
     finally:
         for process in processes:
