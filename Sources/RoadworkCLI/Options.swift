@@ -29,15 +29,12 @@ struct DatabaseOptions: ParsableArguments {
     /// and the read replica, if one is configured.
     func database(_ config: RoadworkConfig, logger: Logger, serving: Bool = false) -> Database {
         let deadline = serving ? config.databaseDeadline : nil
-        let replica = config.readDatabaseURLWithConnectTimeout.flatMap { url in
-            serving ? ReadReplica(pool: ConnectionPool(conninfo: url, size: max(1, config.poolSize), deadline: deadline,
-                                                        prepares: config.preparedStatements, logger: logger),
-                                  logger: logger) : nil
+        let pool = { (url: String) in
+            ConnectionPool(conninfo: url, size: max(1, config.poolSize), deadline: deadline, prepares: config.preparedStatements, logger: logger)
         }
         return Database(
-            pool: ConnectionPool(conninfo: config.databaseURLWithConnectTimeout, size: max(1, config.poolSize), deadline: deadline,
-                                 prepares: config.preparedStatements, logger: logger),
-            replica: replica,
+            pool: pool(config.databaseURLWithConnectTimeout),
+            replica: serving ? config.readDatabaseURLWithConnectTimeout.map { ReadReplica(pool: pool($0), logger: logger) } : nil,
             passwords: PasswordHasher(cost: config.bcryptCost)
         )
     }

@@ -64,19 +64,20 @@ public struct Database: Sendable {
     /// that this person wrote (NOTIFY on `roadwork_write`), so their next reads stay on the primary whichever process a
     /// load balancer sends them to.
     public func change<T: Sendable>(by identity: Identity, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        let announce = replica != nil
         let value = try await tenant(identity) { store in
             let value = try body(store)
-            if announce { Self.announceWrite(by: identity.userID, on: store.connection) }
+            announceWrite(by: identity.userID, on: store.connection)
             return value
         }
         noteWrite(by: identity.userID)
         return value
     }
 
-    /// Goes out with the transaction's COMMIT (or its next read), not in a round trip of its own.
-    static func announceWrite(by userID: UUID, on connection: Connection) {
-        connection.enqueue("SELECT pg_notify('\(writesChannel)', $1)", [userID.lowercasedText])
+    /// With a read replica, names the writer to every process; it goes out with the transaction's COMMIT (or its next
+    /// read), not in a round trip of its own. Without one, nobody needs to know.
+    func announceWrite(by userID: UUID, on connection: Connection) {
+        guard replica != nil else { return }
+        connection.enqueue("SELECT pg_notify('\(Self.writesChannel)', $1)", [userID.lowercasedText])
     }
 
     /// The channel on which write transactions name their writer (see `change(by:_:)`).

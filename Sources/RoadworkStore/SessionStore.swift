@@ -100,11 +100,10 @@ extension Database {
     /// BEGIN and scopes the transaction to the person's organization. Nil, with nothing run, when the token is no valid
     /// session. For the hot write path, which would otherwise take a connection twice.
     public func tenant<T: Sendable>(authenticating token: String, _ body: @escaping @Sendable (Identity, Store) throws -> T) async throws -> T? {
-        let announce = replica != nil
         let outcome = try await pool.transaction { connection -> (value: T, writer: UUID)? in
             guard let identity = try Self.lookUp(token, on: connection) else { return nil }
             let value = try body(identity, Store(connection: connection, orgID: identity.orgID, actorID: identity.userID))
-            if announce { Self.announceWrite(by: identity.userID, on: connection) }
+            announceWrite(by: identity.userID, on: connection)
             return (value, identity.userID)
         }
         if let outcome { noteWrite(by: outcome.writer) }
