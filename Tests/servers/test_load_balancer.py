@@ -84,7 +84,9 @@ def cluster():
         cli("user", "add", "--org", org, "--email", email, "--name", role, "--role", "rep" if role == "locked" else role)
     people["admin"] = f"admin-{tag}@example.com"
     env = {**os.environ, "ROADWORK_DATABASE_URL": DATABASE_URL, "ROADWORK_READ_DATABASE_URL": STANDBY_URL, "ROADWORK_BCRYPT_COST": "4",
-           "ROADWORK_WEBHOOK_ALLOW_PRIVATE": "true", "ROADWORK_LOG_LEVEL": "warning",
+           "ROADWORK_WEBHOOK_ALLOW_PRIVATE": "true", "ROADWORK_LOG_LEVEL": "info",
+           # As the webhook process tests do: a delivery that fails once is tried again within a second, not after 30 s.
+           "ROADWORK_WEBHOOK_BACKOFF_SECONDS": "0.2", "ROADWORK_WEBHOOK_BACKOFF_MAX_SECONDS": "1",
            # Every request comes from HAProxy's address, as do earlier suites' failed sign-ins: only the per-email count is tested.
            "ROADWORK_SIGNIN_MAX_FAILURES_PER_ADDRESS": "100000"}
     logs = tempfile.mkdtemp(prefix="roadwork-servers-")
@@ -116,7 +118,7 @@ backend servers
             wait_until(lambda: answers(port), f"server on {port}")
         # HAProxy listens, and both servers are up as far as its health checks know, once ten answers come from both.
         wait_until(lambda: servers_answering() == {"one", "two"}, "both servers behind HAProxy")
-        yield {"org": org, "people": people}
+        yield {"org": org, "people": people, "logs": logs}
     finally:
         for process in processes:
             process.terminate()
@@ -210,7 +212,12 @@ def test_every_event_is_delivered_once_whichever_server_filed_it(cluster):
             filed.add(body["report"]["id"])
             servers.add(server)
         assert servers == {"one", "two"}
-        wait_until(lambda: {event["object_id"] for event in Receiver.received} >= filed, "every report.filed event", seconds=30)
+        try:
+            wait_until(lambda: {event["object_id"] for event in Receiver.received} >= filed, "every report.filed event", seconds=30)
+        except AssertionError as missing:
+            # Say why: the servers log each failed delivery.
+            failures = [line for port in SERVER_PORTS for line in open(f"{cluster['logs']}/server-{port}.log") if "webhook" in line]
+            raise AssertionError(f"{missing}; {len(Receiver.received)} of {len(filed)} received; server log: {failures[-5:]}")
         time.sleep(1)  # a second delivery of any event (two workers taking one) would arrive by now
         ids = [event["id"] for event in Receiver.received]
         assert len(ids) == len(set(ids)) == len(filed)
