@@ -131,11 +131,22 @@ final class ServerProcess: @unchecked Sendable {
     /// SIGKILL: no graceful shutdown, whatever it was doing is cut off.
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        awaitExit()
     }
 
     func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        guard process.isRunning else { return }
+        process.terminate()
+        if !awaitExit(seconds: 20) { kill() }
+    }
+
+    /// Foundation's `waitUntilExit` was seen to hang on a killed child (left a zombie, the suite stuck): wait for
+    /// `isRunning` to turn false instead, a bounded time. A dead process has closed its sockets either way.
+    @discardableResult
+    private func awaitExit(seconds: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return !process.isRunning
     }
 
     /// A JSON request to this server; returns the status and the decoded body.
