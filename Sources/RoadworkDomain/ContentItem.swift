@@ -129,6 +129,9 @@ public struct ContentChanges: Sendable {
                 else if let address, address.count >= 3, !address.contains(where: \.properties.isWhitespace) {
                     changes.url = .some(text)
                 } else { check.fail("url", "must be an http(s) URL without spaces") }
+            } else if changes.status == .published {
+                // Publishing while clearing the URL is wrong whatever the bite holds, so it is refused before any version check.
+                check.fail("url", "is required to publish")
             } else {
                 changes.url = .some(nil)
             }

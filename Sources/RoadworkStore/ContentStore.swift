@@ -104,8 +104,7 @@ extension Store {
         if let expectedVersion, expectedVersion != before.version { throw DomainError.staleVersion(current: before.version) }
         if let assignee = changes.assigneeID { try requireUser(assignee, field: "assignee_id") }
         let status = changes.status ?? before.status
-        // A URL cleared in this request is the request's fault (422); one the bite never had is its state's (409).
-        if changes.status == .published && changes.url == .some(nil) { throw ValidationError(field: "url", "is required to publish") }
+        // A URL cleared in this request was refused by validation (422); one the bite never had is its state's fault (409).
         let url = changes.url ?? before.url
         if status == .published && url == nil {
             throw DomainError.conflict("Publishing needs a URL and this bite has none; send url with the change.")

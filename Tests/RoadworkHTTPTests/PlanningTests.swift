@@ -192,6 +192,12 @@ struct PlanningTests {
             }
             try await client.call(.post, "/api/v1/content/\(id)/feedback", token: rep, body: ["helpful": true]) { #expect($0.status == .notFound) }
             try await client.call(.patch, "/api/v1/content/\(id)", token: marketer, body: ["status": "published"]) { #expect($0.status == .conflict) }
+            // Publishing while blanking the URL is the request's fault whatever version it names: 422 before 412.
+            try await client.call(.patch, "/api/v1/content/\(id)", token: marketer, body: ["status": "published", "url": " \t"],
+                                  headers: [.ifMatch: "\"7\""]) {
+                let fields = try $0.problemFields(status: .unprocessableContent)
+                #expect(fields == ["url"])
+            }
             try await client.call(.patch, "/api/v1/content/\(id)", token: marketer, body: ["status": "published", "url": "https://example.com/audit"]) { response in
                 #expect(response.status == .ok)
                 let item = try response.object()
