@@ -37,6 +37,7 @@ public let migrations: [Migration] = [
     Migration(version: 22, name: "opportunity_content", sql: text(PackageResources._022_opportunity_content_sql)),
     Migration(version: 23, name: "closed_stage_lookup", sql: text(PackageResources._023_closed_stage_lookup_sql)),
     Migration(version: 24, name: "authenticate_on_standby", sql: text(PackageResources._024_authenticate_on_standby_sql)),
+    Migration(version: 25, name: "match_generation", sql: text(PackageResources._025_match_generation_sql)),
 ]
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

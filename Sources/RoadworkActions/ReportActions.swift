@@ -43,6 +43,9 @@ extension Actions {
 
     /// Triages every report in the inbox's first `limit` whose best match is confident, to that match.
     public func acceptConfidentSuggestions(by identity: Identity, limit: Int) async throws -> [AcceptedSuggestion] {
-        try await change(by: identity) { store in try store.acceptConfidentSuggestions(limit: limit, scoring: try store.scoring()) }
+        let memo = database.suggestionMemo
+        return try await change(by: identity) { store in
+            try store.acceptConfidentSuggestions(limit: limit, scoring: try store.scoring(), memo: memo)
+        }
     }
 }

@@ -40,6 +40,12 @@ enum RoadworkMetrics {
         }
     }
 
+    /// How often the triage inbox answered a report's suggestions from what it kept, and how often it searched.
+    static func record(_ memo: SuggestionMemo) {
+        Gauge(label: "roadwork_triage_suggestions_reused_total").record(memo.reusedReports)
+        Gauge(label: "roadwork_triage_suggestions_searched_total").record(memo.searchedReports)
+    }
+
     /// The read replica's pool, its lag (-1 when it does not answer) and the reads it failed (the primary answered them).
     static func record(_ replica: ReadReplica) async {
         record(replica.pool.usage, prefix: "roadwork_db_replica_")

@@ -11,6 +11,8 @@ public struct Database: Sendable {
     /// Who recently used which session token, taken on trust and checked again in the request's own transaction.
     let sessions = SessionCache()
     let recentWriters = RecentWriters()
+    /// The triage inbox's suggestions, kept while nothing the search reads changes (shared by the page and the API).
+    public let suggestionMemo = SuggestionMemo()
 
     public init(pool: ConnectionPool, replica: ReadReplica? = nil, passwords: PasswordHasher = PasswordHasher()) {
         self.pool = pool

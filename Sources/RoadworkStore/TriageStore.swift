@@ -23,17 +23,52 @@ public struct AcceptedSuggestion: Sendable {
 }
 
 extension Store {
-    /// The newest untriaged reports with their suggestions: two statements, whatever the number of reports.
-    public func triageInbox(limit: Int, suggestions: Int = 3) throws -> [TriageItem] {
+    /// The newest untriaged reports with their suggestions: two statements, whatever the number of reports. With a memo,
+    /// suggestions kept at the organization's current match generation are reused and only the other reports are searched
+    /// (in one statement); kept ones read their objections fresh (one more), so at most four.
+    public func triageInbox(limit: Int, suggestions: Int = 3, memo: SuggestionMemo? = nil) throws -> [TriageItem] {
         let reports = try reports(ReportFilter(triaged: false), after: nil, limit: limit)
-        let found = try similarObjections(toEach: reports.map(\.summary), limit: suggestions)
-        return zip(reports, found).map { TriageItem(report: $0, suggestions: $1) }
+        guard let memo, !reports.isEmpty else {
+            let found = try similarObjections(toEach: reports.map(\.summary), limit: suggestions)
+            return zip(reports, found).map { TriageItem(report: $0, suggestions: $1) }
+        }
+        // Read before searching: a search that sees a later change is kept under an older generation and simply dropped.
+        let generation: Int64 = try connection.query("SELECT generation FROM search_totals WHERE org_id = $1", [orgID])
+            .first?.decode("generation") ?? 0
+        var found = memo.kept(orgID: orgID, generation: generation, reports: reports.map { ($0.id, $0.summary) }, limit: suggestions)
+        let missing = reports.filter { found[$0.id] == nil }
+        var objections: [UUID: Objection] = [:]
+        if !missing.isEmpty {
+            let searched = try similarObjections(toEach: missing.map(\.summary), limit: suggestions)
+            var entries: [(id: UUID, kept: SuggestionMemo.Kept)] = []
+            for (report, similar) in zip(missing, searched) {
+                let kept = similar.map { SuggestionMemo.Found(objectionID: $0.objection.id, similarity: $0.similarity) }
+                found[report.id] = kept
+                entries.append((report.id, SuggestionMemo.Kept(summary: report.summary, limit: suggestions, found: kept)))
+                for match in similar { objections[match.objection.id] = match.objection }
+            }
+            memo.keep(orgID: orgID, generation: generation, entries)
+        }
+        // Kept suggestions name objections whose counts may have moved since: read them again, open ones only.
+        let stale = Set(found.values.joined().map(\.objectionID)).subtracting(objections.keys)
+        if !stale.isEmpty {
+            for row in try connection.query("SELECT \(Self.objectionColumns) FROM objections WHERE org_id = $1 AND id = ANY($2) AND status = 'open'",
+                                            [orgID, Array(stale)]).rows {
+                let objection = try Self.objection(from: row)
+                objections[objection.id] = objection
+            }
+        }
+        return reports.map { report in
+            TriageItem(report: report, suggestions: (found[report.id] ?? []).compactMap { match in
+                objections[match.objectionID].map { SimilarObjection(objection: $0, similarity: match.similarity) }
+            })
+        }
     }
 
     /// Triages each of the newest `limit` untriaged reports whose best suggestion is confident, as one triage each
     /// (audited, backlog kept as for any triage); reports triaged meanwhile by someone else are left as they are.
-    public func acceptConfidentSuggestions(limit: Int, scoring: BacklogScoring) throws -> [AcceptedSuggestion] {
-        try triageInbox(limit: limit).compactMap { item -> AcceptedSuggestion? in
+    public func acceptConfidentSuggestions(limit: Int, scoring: BacklogScoring, memo: SuggestionMemo? = nil) throws -> [AcceptedSuggestion] {
+        try triageInbox(limit: limit, memo: memo).compactMap { item -> AcceptedSuggestion? in
             guard let best = item.confidentSuggestion,
                   let report = try triageReport(id: item.report.id, objectionID: best.objection.id, newObjection: nil, scoring: scoring,
                                                 onlyIfUntriaged: true) else { return nil }

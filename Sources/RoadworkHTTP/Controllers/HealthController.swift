@@ -18,6 +18,7 @@ struct HealthController {
         }
         router.get("metrics") { _, _ in
             RoadworkMetrics.record(database.pool.usage)
+            RoadworkMetrics.record(database.suggestionMemo)
             if let replica = database.replica { await RoadworkMetrics.record(replica) }
             var buffer: [UInt8] = []
             RoadworkMetrics.registry.emit(into: &buffer)

@@ -34,7 +34,8 @@ struct TriageController {
     @Sendable func suggestions(request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.signedIn(as: Roles.planners)
         let page = try Page(request)
-        let inbox = try await database.tenant(identity) { try $0.triageInbox(limit: page.limit) }
+        let memo = database.suggestionMemo
+        let inbox = try await database.tenant(identity) { try $0.triageInbox(limit: page.limit, memo: memo) }
         return try Response.json(["items": inbox.map { item in
             Item(report: item.report, suggestions: item.suggestions.map { .init(objection: $0.objection, similarity: $0.similarity) },
                  confident: item.confidentSuggestion != nil)

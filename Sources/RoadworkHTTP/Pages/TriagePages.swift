@@ -14,7 +14,7 @@ struct TriagePages {
         router.get("triage") { request, _ in
             let identity = try await web.identity(request, as: Roles.planners)
             let values = try await web.read(identity) { store -> [String: Any] in
-                let inbox = try store.triageInbox(limit: Self.inboxSize)
+                let inbox = try store.triageInbox(limit: Self.inboxSize, memo: web.database.suggestionMemo)
                 return [
                     "count": inbox.count,
                     "confidentCount": inbox.filter { $0.confidentSuggestion != nil }.count,
