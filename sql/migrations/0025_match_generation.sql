@@ -14,18 +14,21 @@ END
 $$;
 
 -- Once per statement, whatever the number of rows (a teaching round writes hundreds).
-CREATE TRIGGER objection_terms_added_match AFTER INSERT ON objection_terms
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION roadwork_match_changed();
-CREATE TRIGGER objection_terms_changed_match AFTER UPDATE ON objection_terms
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION roadwork_match_changed();
-CREATE TRIGGER objection_terms_removed_match AFTER DELETE ON objection_terms
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION roadwork_match_changed();
-CREATE TRIGGER synonym_terms_added_match AFTER INSERT ON synonym_terms
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION roadwork_match_changed();
-CREATE TRIGGER synonym_terms_changed_match AFTER UPDATE ON synonym_terms
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION roadwork_match_changed();
-CREATE TRIGGER synonym_terms_removed_match AFTER DELETE ON synonym_terms
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION roadwork_match_changed();
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['objection_terms', 'synonym_terms'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS changed FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION roadwork_match_changed()', t || '_added_match', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS changed FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION roadwork_match_changed()', t || '_changed_match', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS changed FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION roadwork_match_changed()', t || '_removed_match', t);
+    END LOOP;
+END
+$$;
+
 -- Only open objections are suggested: dismissing one, merging it or opening it again changes the answers. (A trigger
 -- with a column list cannot have a transition table, and these changes come one objection at a time.)
 CREATE FUNCTION roadwork_objection_status_changed() RETURNS trigger
