@@ -31,42 +31,60 @@ struct WebhookService: Service {
         let client = HTTPClient(eventLoopGroupProvider: .singleton,
                                 configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: Self.requestTimeout)))
         await cancelWhenGracefulShutdown {
-            var lastWallCheck = ContinuousClock.now - .seconds(3600)
-            var lastPrune = ContinuousClock.now
-            while !Task.isCancelled {
-                var pause: Duration = .milliseconds(200)
-                do {
-                    if ContinuousClock.now - lastWallCheck > .seconds(60) {
-                        lastWallCheck = .now
-                        _ = try await database.announceEmergingWalls(today: Day.today())
-                    }
-                    if ContinuousClock.now - lastPrune > .seconds(3600) {
-                        lastPrune = .now
-                        try await database.pruneEvents()
-                    }
-                    let dispatched = try await database.dispatchEvents(limit: 1000)
-                    let claimed = try await database.claimDeliveries(endpoints: Self.endpointsPerRound, perEndpoint: Self.deliveriesPerEndpoint,
-                                                                     leaseSeconds: leaseSeconds)
-                    let batches = Dictionary(grouping: claimed, by: \.endpointID)
-                    // A full batch means more are waiting: go on at once. Otherwise let events gather for a moment, so a
-                    // steady stream goes out in batches (a round costs four short transactions whatever its size).
-                    if dispatched == 1000 || batches.values.contains(where: { $0.count == Self.deliveriesPerEndpoint }) {
-                        pause = .zero
-                    } else if !claimed.isEmpty {
-                        pause = .milliseconds(100)
-                    }
-                    await withTaskGroup(of: Void.self) { group in
-                        for (_, batch) in batches { group.addTask { await send(batch, with: client) } }
-                    }
-                } catch {
-                    // The database may be away for a while; events wait in the outbox and go out once it is back.
-                    logger.warning("webhook round failed", metadata: ["error": "\(error)"])
-                    pause = .seconds(1)
-                }
-                try? await Task.sleep(for: pause)
+            // Announcing emerging walls (every organization watching them, once a minute) and pruning run beside the
+            // deliveries, so a round of deliveries never waits on work that grows with the number of organizations.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await upkeep() }
+                await deliver(with: client)
+                group.cancelAll()
             }
         }
         try? await client.shutdown()
+    }
+
+    /// Hands new events to the endpoints that want them and sends what is due, round after round.
+    func deliver(with client: HTTPClient) async {
+        while !Task.isCancelled {
+            var pause: Duration = .milliseconds(200)
+            do {
+                let dispatched = try await database.dispatchEvents(limit: 1000)
+                let claimed = try await database.claimDeliveries(endpoints: Self.endpointsPerRound, perEndpoint: Self.deliveriesPerEndpoint,
+                                                                 leaseSeconds: leaseSeconds)
+                let batches = Dictionary(grouping: claimed, by: \.endpointID)
+                // A full batch means more are waiting: go on at once. Otherwise let events gather for a moment, so a
+                // steady stream goes out in batches (a round costs four short transactions whatever its size).
+                if dispatched == 1000 || batches.values.contains(where: { $0.count == Self.deliveriesPerEndpoint }) {
+                    pause = .zero
+                } else if !claimed.isEmpty {
+                    pause = .milliseconds(100)
+                }
+                await withTaskGroup(of: Void.self) { group in
+                    for (_, batch) in batches { group.addTask { await send(batch, with: client) } }
+                }
+            } catch {
+                // The database may be away for a while; events wait in the outbox and go out once it is back.
+                logger.warning("webhook round failed", metadata: ["error": "\(error)"])
+                pause = .seconds(1)
+            }
+            try? await Task.sleep(for: pause)
+        }
+    }
+
+    /// Announces emerging walls once a minute and prunes old events and delivery logs once an hour.
+    func upkeep() async {
+        var lastPrune = ContinuousClock.now
+        while !Task.isCancelled {
+            do {
+                _ = try await database.announceEmergingWalls(today: Day.today())
+                if ContinuousClock.now - lastPrune > .seconds(3600) {
+                    lastPrune = .now
+                    try await database.pruneEvents()
+                }
+            } catch {
+                logger.warning("announcing emerging walls failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(60))
+        }
     }
 
     /// Sends one endpoint's batch in order; the first failure ends the batch (the endpoint then backs off) so later events
