@@ -81,7 +81,7 @@ struct WebhookService: Service {
                     try await database.pruneEvents()
                 }
             } catch {
-                logger.warning("announcing emerging walls failed", metadata: ["error": "\(error)"])
+                logger.warning("announcing emerging walls or pruning failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(60))
         }
