@@ -38,6 +38,7 @@ public let migrations: [Migration] = [
     Migration(version: 23, name: "closed_stage_lookup", sql: text(PackageResources._023_closed_stage_lookup_sql)),
     Migration(version: 24, name: "authenticate_on_standby", sql: text(PackageResources._024_authenticate_on_standby_sql)),
     Migration(version: 25, name: "match_generation", sql: text(PackageResources._025_match_generation_sql)),
+    Migration(version: 26, name: "time_ordered_ids", sql: text(PackageResources._026_time_ordered_ids_sql)),
 ]
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -117,7 +117,7 @@ extension Store {
 
     /// Files a report already checked (bulk generators and tests); requests take `file(_:today:…)`.
     public func fileReport(_ new: NewFieldReport, similarLimit: Int = 0) throws -> FiledReport {
-        let id = UUID()
+        let id = UUID.timeOrdered()
         let amount = new.dealAmount.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0
         // The counted objection is locked before the insert: the report's foreign key takes a key-share lock on it, and
         // upgrading that lock afterwards deadlocks two reports filed for one objection at once. No row comes back when there
