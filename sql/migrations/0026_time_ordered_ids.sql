@@ -15,3 +15,14 @@ ALTER TABLE field_reports ALTER COLUMN id SET DEFAULT roadwork_uuid7();
 ALTER TABLE outbox_events ALTER COLUMN id SET DEFAULT roadwork_uuid7();
 ALTER TABLE webhook_deliveries ALTER COLUMN id SET DEFAULT roadwork_uuid7();
 ALTER TABLE mail_messages ALTER COLUMN id SET DEFAULT roadwork_uuid7();
+
+-- The indexes that lead with the counted objection held an entry for every untriaged report too (a null key no query asks
+-- for: every reader names an objection, or joins on one). Most imported reports are untriaged; they no longer write
+-- these three indexes.
+DROP INDEX field_reports_counted_idx;
+CREATE INDEX field_reports_counted_idx ON field_reports (counted_objection_id, occurred_on) WHERE counted_objection_id IS NOT NULL;
+DROP INDEX field_reports_objection_list_idx;
+CREATE INDEX field_reports_objection_list_idx ON field_reports (counted_objection_id, created_at DESC, id DESC)
+    WHERE counted_objection_id IS NOT NULL;
+DROP INDEX field_reports_recent_idx;
+CREATE INDEX field_reports_recent_idx ON field_reports (org_id, occurred_on, counted_objection_id) WHERE counted_objection_id IS NOT NULL;
