@@ -74,6 +74,14 @@ struct ImportTests {
         }
         #expect(stored.0 == "Too expensive, \"they said\"")
         #expect(stored.1 == nil, "a stage the importer does not know is left empty")
+        // Imported reports get time-ordered ids (version 7, this millisecond's prefix), as filed ones do.
+        let versions: [String] = try await app.database.tenant(org.id) {
+            try $0.connection.query("""
+                SELECT substr(id::text, 15, 1) || (abs(('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint
+                       - (extract(epoch FROM created_at) * 1000)::bigint) < 60000)::text AS v FROM field_reports
+                """).rows.map { try $0.decode("v") }
+        }
+        #expect(versions == ["7true", "7true", "7true"])
         // One audited action with its summary; the mapping is remembered for the next import.
         let audits: [String] = try await app.database.tenant(org.id) {
             try $0.connection.query("SELECT after::text AS a FROM audit_events WHERE action = 'reports.imported' ORDER BY id").rows.map { try $0.decode("a") }

@@ -128,6 +128,10 @@ struct PlanningTests {
             let similar = filed["similar"] as! [[String: Any]]
             #expect((similar.first?["objection"] as? [String: Any])?["id"] as? String == sso)
             let reportID = (filed["report"] as! [String: Any])["id"] as! String
+            // A time-ordered id (version 7) whose first 48 bits are the filing's millisecond.
+            #expect(Array(reportID)[14] == "7")
+            let millisecond = UInt64(reportID.replacingOccurrences(of: "-", with: "").prefix(12), radix: 16) ?? 0
+            #expect(abs(Double(millisecond) / 1000 - Date().timeIntervalSince1970) < 60)
             try await client.call(.post, "/api/v1/reports/\(reportID)/triage", token: rep, body: ["objection_id": sso]) {
                 #expect($0.status == .forbidden)
             }
