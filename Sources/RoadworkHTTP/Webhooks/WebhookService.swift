@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-import NIOHTTP1
 import RoadworkActions
 import RoadworkDomain
 import RoadworkStore
@@ -132,51 +131,30 @@ struct WebhookService: Service {
                                                           "status": "\(status.map(String.init) ?? "-")", "error": "\(error ?? "")"])
     }
 
-    /// One POST: the status, the first bytes of the answer, how long it took, or what went wrong. The answer is read on
-    /// the connection's event loop (`AnswerSnippet`), so a delivery costs one hop back to this task, not one per part.
+    /// One POST: the status, the first bytes of the answer, how long it took, or what went wrong.
     func post(_ delivery: ClaimedDelivery, with client: HTTPClient) async -> (status: Int?, response: String?, latencyMs: Int, error: String?) {
         let message = WebhookMessage(delivery, publicURL: publicURL)
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        for (name, value) in message.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: message.body))
         let started = ContinuousClock.now
         func elapsed() -> Int {
             let taken = (ContinuousClock.now - started).components
             return Int(taken.seconds * 1000 + taken.attoseconds / 1_000_000_000_000_000)
         }
         do {
-            var headers = HTTPHeaders()
-            for (name, value) in message.headers { headers.add(name: name, value: value) }
-            let request = try HTTPClient.Request(url: delivery.url, method: .POST, headers: headers,
-                                                 body: .byteBuffer(ByteBuffer(string: message.body)))
-            let answer = try await client.execute(request: request, delegate: AnswerSnippet(limit: Self.responseSnippetBytes),
-                                                  deadline: .now() + Self.requestTimeout).futureResult.get()
-            return (answer.status, answer.snippet, elapsed(), nil)
+            let response = try await client.execute(request, timeout: Self.requestTimeout)
+            var snippet = ByteBuffer()
+            for try await chunk in response.body {
+                var chunk = chunk
+                snippet.writeBuffer(&chunk)
+                if snippet.readableBytes >= Self.responseSnippetBytes { break }
+            }
+            let text = String(decoding: snippet.readableBytesView.prefix(Self.responseSnippetBytes), as: UTF8.self)
+            return (Int(response.status.code), text, elapsed(), nil)
         } catch {
             return (nil, nil, elapsed(), "\(error)")
         }
-    }
-}
-
-/// Keeps a receiver's status and the first `limit` bytes of its answer; the rest is read and dropped. AsyncHTTPClient calls
-/// a delegate on the request's event loop only, one call at a time, so its state needs no lock.
-final class AnswerSnippet: HTTPClientResponseDelegate, @unchecked Sendable {
-    typealias Response = (status: Int, snippet: String)
-
-    private let limit: Int
-    private var status = 0
-    private var kept = ByteBuffer()
-
-    init(limit: Int) { self.limit = limit }
-
-    func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        status = Int(head.status.code)
-        return task.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        if kept.readableBytes < limit { kept.writeImmutableBuffer(buffer.getSlice(at: buffer.readerIndex, length: min(buffer.readableBytes, limit - kept.readableBytes))!) }
-        return task.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
-        (status, String(decoding: kept.readableBytesView, as: UTF8.self))
     }
 }
