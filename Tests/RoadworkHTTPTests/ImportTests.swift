@@ -92,6 +92,22 @@ struct ImportTests {
         #expect(remembered.imported == 1)
     }
 
+    @Test func aRowTwiceInOneFileIsFiledOnceAndTheRestOfItsChunkImports() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        let who = try await identity(app, org)
+        let csv = "summary,account\nNo SSO,Acme\nPrice,Globex\nNo SSO,Acme\nOn-prem only,Initech\n"
+        let first = try await run(app, who, csv)
+        #expect(first.imported == 3)
+        #expect(first.duplicates == 1)
+        #expect(try await reportCount(app, org) == 3)
+        // A later file with one row imported before and one new row files only the new one.
+        let second = try await run(app, who, "summary,account\nPrice,Globex\nSecurity review,Hooli\n")
+        #expect(second.imported == 1)
+        #expect(second.duplicates == 1)
+        #expect(try await reportCount(app, org) == 4)
+    }
+
     @Test(arguments: [
         ("", "file is empty"),
         ("summary,account\n", "file has a header but no rows"),
