@@ -107,6 +107,21 @@ extension Store {
             """,
             [orgID, objectionID]
         )
+        try updateTotals(objectionID: objectionID, reportCount: "(SELECT count(*) FROM field_reports WHERE counted_objection_id = $1)", [])
+        try recomputeDemand(objectionID: objectionID, scoring: scoring)
+    }
+
+    /// After reports were added to an objection's per-account and per-rep rows (an import): its totals follow from those
+    /// rows, and `addedReports` more reports count for it. Locked first, so the totals include any report filed meanwhile.
+    func refreshTotals(objectionID: UUID, addedReports: Int, scoring: BacklogScoring) throws {
+        try connection.query("SELECT 1 FROM objections WHERE id = $1 FOR NO KEY UPDATE", [objectionID])
+        try updateTotals(objectionID: objectionID, reportCount: "report_count + $2", [addedReports])
+        try recomputeDemand(objectionID: objectionID, scoring: scoring)
+    }
+
+    /// Sets an objection's totals from its per-account and per-rep rows, and its report count to `reportCount` (SQL whose
+    /// placeholders after $1 take `parameters`).
+    private func updateTotals(objectionID: UUID, reportCount: String, _ parameters: [any PostgresEncodable]) throws {
         try connection.query(
             """
             UPDATE objections o SET
@@ -115,12 +130,11 @@ extension Store {
                 reports = coalesce((SELECT sum(reports) FROM objection_accounts WHERE objection_id = $1), 0),
                 value_at_stake = coalesce((SELECT sum(max_amount) FROM objection_accounts WHERE objection_id = $1), 0),
                 last_reported_on = (SELECT max(last_day) FROM objection_accounts WHERE objection_id = $1),
-                report_count = (SELECT count(*) FROM field_reports WHERE counted_objection_id = $1)
+                report_count = \(reportCount)
             WHERE id = $1
             """,
-            [objectionID]
+            [objectionID] + parameters
         )
-        try recomputeDemand(objectionID: objectionID, scoring: scoring)
     }
 
     /// Recomputes the kept log-space sum from the per-account rows (after H or V changed, or a rebuild).

@@ -30,7 +30,7 @@ extension Store {
             """)
         var valid = 0, imported = 0, matched = 0, chunks = 0
         var optimistic = true
-        var touched = Set<UUID>()
+        var touched: [UUID: Int] = [:]
         while let rows = try produce() {
             valid += rows.count
             chunks += 1
@@ -44,15 +44,16 @@ extension Store {
             if fellBack { optimistic = false }
             imported += try row.decode("imported") as Int
             matched += try row.decode("matched") as Int
-            touched.formUnion(try row.decode("objections") as [UUID])
+            for (id, count) in zip(try row.decode("objections") as [UUID], try row.decode("counts") as [Int]) { touched[id, default: 0] += count }
             try connection.query("TRUNCATE import_rows")
         }
-        // A handful of walls are refreshed one by one; many at once in a few set-based statements over the organization.
+        // Each chunk added its reports to the touched walls' per-account and per-rep rows; their totals follow from those
+        // rows. Many walls at once are rebuilt from scratch in a few set-based statements over the organization.
         if touched.count > 200 {
             try rebuildAllAggregates()
         } else {
             let scoring = try scoring()
-            for id in touched { try refreshAggregates(objectionID: id, scoring: scoring) }
+            for (id, count) in touched { try refreshTotals(objectionID: id, addedReports: count, scoring: scoring) }
         }
         return ImportOutcome(imported: imported, duplicates: valid - imported, matchedObjections: matched)
     }
@@ -97,14 +98,32 @@ extension Store {
                                  r.persona, r.industry, r.product, lower(btrim(r.objection))))::uuid
             FROM import_rows r LEFT JOIN matched m ON m.key = lower(btrim(r.objection))
             \(skippingImported ? "ON CONFLICT (org_id, import_fingerprint) WHERE import_fingerprint IS NOT NULL DO NOTHING" : "")
-            RETURNING id, counted_objection_id
+            RETURNING id, counted_objection_id, account_key, occurred_on, deal_amount, reporter_id
         ), taught AS (
             INSERT INTO teaching_queue (report_id, org_id) SELECT id, $1 FROM filed WHERE counted_objection_id IS NOT NULL
             ON CONFLICT DO NOTHING
+        ), counted AS (
+            -- What filing each report would add to its wall's per-account and per-rep rows (AggregateRows.addCount).
+            SELECT f.counted_objection_id AS objection_id, f.account_key, f.occurred_on, f.deal_amount, f.reporter_id
+            FROM filed f JOIN objections o ON o.id = f.counted_objection_id
+            WHERE o.counted_since IS NULL OR f.occurred_on >= o.counted_since
+        ), accounts AS (
+            INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
+            SELECT $1, objection_id, account_key, max(occurred_on), coalesce(max(deal_amount), 0), count(*) FROM counted
+            GROUP BY objection_id, account_key
+            ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, EXCLUDED.last_day),
+                max_amount = greatest(objection_accounts.max_amount, EXCLUDED.max_amount),
+                reports = objection_accounts.reports + EXCLUDED.reports
+        ), reporters AS (
+            INSERT INTO objection_reporters (org_id, objection_id, user_id, reports)
+            SELECT $1, objection_id, reporter_id, count(*) FROM counted GROUP BY objection_id, reporter_id
+            ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + EXCLUDED.reports
+        ), walls AS (
+            SELECT counted_objection_id AS id, count(*)::integer AS n FROM filed WHERE counted_objection_id IS NOT NULL GROUP BY 1
         )
-        SELECT count(*)::integer AS imported, count(counted_objection_id)::integer AS matched,
-               coalesce(array_agg(DISTINCT counted_objection_id) FILTER (WHERE counted_objection_id IS NOT NULL), '{}') AS objections
-        FROM filed
+        SELECT (SELECT count(*)::integer FROM filed) AS imported, (SELECT count(counted_objection_id)::integer FROM filed) AS matched,
+               coalesce((SELECT array_agg(id ORDER BY id) FROM walls), '{}') AS objections,
+               coalesce((SELECT array_agg(n ORDER BY id) FROM walls), '{}') AS counts
         """
     }
 
