@@ -21,7 +21,8 @@ extension Store {
     /// Files every valid row `produce` hands over (chunks, until nil) as reports by the actor, in this transaction: each
     /// chunk is streamed with COPY into a scratch table, then inserted in one statement that skips rows imported before
     /// (same fingerprint, in this file or an earlier one) and files a row naming an open objection's statement against
-    /// it. The touched objections' backlog aggregates are then rebuilt from their reports, as a triage would leave them.
+    /// it, adding it to the objection's per-account and per-rep rows as filing does. The touched objections' totals then
+    /// follow from those rows.
     public func importReports(_ produce: () throws -> [ImportedReport]?) throws -> ImportOutcome {
         try connection.query(
             """
