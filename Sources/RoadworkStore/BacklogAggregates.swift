@@ -111,10 +111,9 @@ extension Store {
         try recomputeDemand(objectionID: objectionID, scoring: scoring)
     }
 
-    /// After reports were added to an objection's per-account and per-rep rows (an import): its totals follow from those
-    /// rows, and `addedReports` more reports count for it. Locked first, so the totals include any report filed meanwhile.
+    /// After reports were added to an objection's per-account and per-rep rows (an import, holding the objection's lock):
+    /// its totals follow from those rows, and `addedReports` more reports count for it.
     func refreshTotals(objectionID: UUID, addedReports: Int, scoring: BacklogScoring) throws {
-        try connection.query("SELECT 1 FROM objections WHERE id = $1 FOR NO KEY UPDATE", [objectionID])
         try updateTotals(objectionID: objectionID, reportCount: "report_count + $2", [addedReports])
         try recomputeDemand(objectionID: objectionID, scoring: scoring)
     }

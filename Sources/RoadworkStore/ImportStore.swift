@@ -29,6 +29,19 @@ extension Store {
             CREATE TEMP TABLE import_rows (line integer, summary text, account text, deal_amount numeric, stage text, competitor text,
                                            persona text, industry text, product text, occurred_on date, objection text) ON COMMIT DROP
             """)
+        // What the imported reports add to their walls' per-account and per-rep rows, gathered here until the end, when
+        // each wall is locked before its rows are written (the order filing takes them in, so neither waits on the other
+        // in a cycle, and filing never waits on an import's rows for long).
+        try connection.query(
+            """
+            CREATE TEMP TABLE import_accounts (objection_id uuid, account_key text, last_day date, max_amount numeric, reports integer,
+                                               PRIMARY KEY (objection_id, account_key)) ON COMMIT DROP
+            """)
+        try connection.query(
+            """
+            CREATE TEMP TABLE import_reporters (objection_id uuid, user_id uuid, reports integer, PRIMARY KEY (objection_id, user_id))
+                ON COMMIT DROP
+            """)
         var valid = 0, imported = 0, matched = 0, chunks = 0
         var optimistic = true
         var touched: [UUID: Int] = [:]
@@ -48,13 +61,17 @@ extension Store {
             for (id, count) in zip(try row.decode("objections") as [UUID], try row.decode("counts") as [Int]) { touched[id, default: 0] += count }
             try connection.query("TRUNCATE import_rows")
         }
-        // Each chunk added its reports to the touched walls' per-account and per-rep rows; their totals follow from those
-        // rows. Many walls at once are rebuilt from scratch in a few set-based statements over the organization.
+        // Each touched wall, locked, gets what its reports add to its per-account and per-rep rows, and its totals follow
+        // from those rows. Many walls at once are rebuilt from scratch in a few set-based statements over the organization.
         if touched.count > 200 {
             try rebuildAllAggregates()
         } else {
             let scoring = try scoring()
-            for (id, count) in touched { try refreshTotals(objectionID: id, addedReports: count, scoring: scoring) }
+            for (id, count) in touched {
+                try connection.query("SELECT 1 FROM objections WHERE id = $1 FOR NO KEY UPDATE", [id])
+                try connection.query(Self.addImportedCountsSQL, [orgID, id])
+                try refreshTotals(objectionID: id, addedReports: count, scoring: scoring)
+            }
         }
         return ImportOutcome(imported: imported, duplicates: valid - imported, matchedObjections: matched)
     }
@@ -104,21 +121,20 @@ extension Store {
             INSERT INTO teaching_queue (report_id, org_id) SELECT id, $1 FROM filed WHERE counted_objection_id IS NOT NULL
             ON CONFLICT DO NOTHING
         ), counted AS (
-            -- What filing each report would add to its wall's per-account and per-rep rows (AggregateRows.addCount).
+            -- What each report adds to its wall's per-account and per-rep rows, as filing it would (countingStatement).
             SELECT f.counted_objection_id AS objection_id, f.account_key, f.occurred_on, f.deal_amount, f.reporter_id
             FROM filed f JOIN objections o ON o.id = f.counted_objection_id
             WHERE o.counted_since IS NULL OR f.occurred_on >= o.counted_since
         ), accounts AS (
-            INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
-            SELECT $1, objection_id, account_key, max(occurred_on), coalesce(max(deal_amount), 0), count(*) FROM counted
+            INSERT INTO import_accounts (objection_id, account_key, last_day, max_amount, reports)
+            SELECT objection_id, account_key, max(occurred_on), coalesce(max(deal_amount), 0), count(*) FROM counted
             GROUP BY objection_id, account_key
-            ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, EXCLUDED.last_day),
-                max_amount = greatest(objection_accounts.max_amount, EXCLUDED.max_amount),
-                reports = objection_accounts.reports + EXCLUDED.reports
+            ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(import_accounts.last_day, EXCLUDED.last_day),
+                max_amount = greatest(import_accounts.max_amount, EXCLUDED.max_amount), reports = import_accounts.reports + EXCLUDED.reports
         ), reporters AS (
-            INSERT INTO objection_reporters (org_id, objection_id, user_id, reports)
-            SELECT $1, objection_id, reporter_id, count(*) FROM counted GROUP BY objection_id, reporter_id
-            ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + EXCLUDED.reports
+            INSERT INTO import_reporters (objection_id, user_id, reports)
+            SELECT objection_id, reporter_id, count(*) FROM counted GROUP BY objection_id, reporter_id
+            ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = import_reporters.reports + EXCLUDED.reports
         ), walls AS (
             SELECT counted_objection_id AS id, count(*)::integer AS n FROM filed WHERE counted_objection_id IS NOT NULL GROUP BY 1
         )
@@ -127,6 +143,19 @@ extension Store {
                coalesce((SELECT array_agg(n ORDER BY id) FROM walls), '{}') AS counts
         """
     }
+
+    /// Adds what the import gathered for one (locked) wall to its per-account and per-rep rows.
+    private static let addImportedCountsSQL = """
+        WITH accounts AS (
+            INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
+            SELECT $1, objection_id, account_key, last_day, max_amount, reports FROM import_accounts WHERE objection_id = $2
+            ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, EXCLUDED.last_day),
+                max_amount = greatest(objection_accounts.max_amount, EXCLUDED.max_amount),
+                reports = objection_accounts.reports + EXCLUDED.reports)
+        INSERT INTO objection_reporters (org_id, objection_id, user_id, reports)
+        SELECT $1, objection_id, user_id, reports FROM import_reporters WHERE objection_id = $2
+        ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + EXCLUDED.reports
+        """
 
     /// Records the import as one audited change, with its summary.
     public func recordImport(fileName: String, summary: ImportSummary) throws {
