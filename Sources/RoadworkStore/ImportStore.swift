@@ -30,8 +30,8 @@ extension Store {
                                            persona text, industry text, product text, occurred_on date, objection text) ON COMMIT DROP
             """)
         // What the imported reports add to their walls' per-account and per-rep rows, gathered here until the end, when
-        // each wall is locked before its rows are written (the order filing takes them in, so neither waits on the other
-        // in a cycle, and filing never waits on an import's rows for long).
+        // each wall is locked before its rows are written: the order filing takes them in, and a filing waits on the
+        // import only from then until it commits.
         try connection.query(
             """
             CREATE TEMP TABLE import_accounts (objection_id uuid, account_key text, last_day date, max_amount numeric, reports integer,
@@ -67,7 +67,8 @@ extension Store {
             try rebuildAllAggregates()
         } else {
             let scoring = try scoring()
-            for (id, count) in touched {
+            // In the order of their ids, as another import of the same walls locks them.
+            for (id, count) in touched.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
                 try connection.query("SELECT 1 FROM objections WHERE id = $1 FOR NO KEY UPDATE", [id])
                 try connection.query(Self.addImportedCountsSQL, [orgID, id])
                 try refreshTotals(objectionID: id, addedReports: count, scoring: scoring)
