@@ -123,11 +123,16 @@ def webhook_backlog():
     return int(out[0]) + int(out[1])
 
 
+def teaching_backlog():
+    return int(sh(["psql", "-X", "-tA", OWNER_URL, "-c", "SELECT count(*) FROM teaching_queue"]).stdout)
+
+
 def filing_with_webhook(loaded, rep, admin, objections):
     """Filing with one enabled endpoint (report.filed, to a local receiver) against filing without one. Filing slows run
     after run as reports pile up and teach their objections, so the runs alternate — without, with, without, with,
     without, with, without — and each run with the endpoint is compared with the mean of the runs just before and after
-    it (the median of the three ratios is the figure). The worker must keep up: the outbox drains after each run with the
+    it (the median of the three ratios is the figure). Each run waits for the teacher to finish the last one's reports.
+    The worker must keep up: the outbox drains after each run with the
     endpoint, and every filing reaches the receiver."""
     receiver_port = PORT + 1
     receiver = subprocess.Popen([sys.executable, str(HERE / "receiver.py"), str(receiver_port)])
@@ -137,7 +142,13 @@ def filing_with_webhook(loaded, rep, admin, objections):
         time.sleep(0.3)
         endpoint = http("POST", "/api/v1/webhooks", {"url": f"http://127.0.0.1:{receiver_port}/hook", "event_types": ["report.filed"],
                                                      "enabled": False}, token=admin)[1]["endpoint"]["id"]
-        file = lambda: wrk("report.lua", "/api/v1/reports", 32, env={"BENCH_TOKEN": rep, "BENCH_OBJECTIONS": ",".join(objections)})[0]
+        def file():
+            # Each run starts once the background teacher has taught the last run's reports: otherwise that work lands
+            # in the next run, with or without the endpoint, and the rates drift apart by more than the webhook costs.
+            started = time.monotonic()
+            while teaching_backlog() > 0 and time.monotonic() - started < 120:
+                time.sleep(0.2)
+            return wrk("report.lua", "/api/v1/reports", 32, env={"BENCH_TOKEN": rep, "BENCH_OBJECTIONS": ",".join(objections)})[0]
         without.append(file())
         for _ in range(3):
             http("PATCH", f"/api/v1/webhooks/{endpoint}", {"enabled": True}, token=admin)
