@@ -76,7 +76,7 @@ func buildRouter(config: RoadworkConfig, database: Database, reviewChanges: Revi
     UserController(database: database, actions: actions).addRoutes(to: signedIn)
     FocusController(database: database, actions: actions).addRoutes(to: signedIn)
     ReviewController(database: database, actions: actions).addRoutes(to: signedIn)
-    ObjectionController(database: database, actions: actions).addRoutes(to: signedIn)
+    ObjectionController(database: database, actions: actions, searches: ConcurrencyLimit(config.searchConcurrency)).addRoutes(to: signedIn)
     DealController(database: database, actions: actions).addRoutes(to: signedIn)
     ReportController(database: database, actions: actions).addRoutes(to: signedIn, filing: api.group().add(middleware: SessionTokenMiddleware()))
     ContentController(database: database, actions: actions).addRoutes(to: signedIn)

@@ -18,6 +18,9 @@ public struct RoadworkConfig: Sendable {
     public var host: String
     public var port: Int
     public var poolSize: Int
+    /// How many similar-objection searches one process runs at once (`ROADWORK_SEARCH_CONCURRENCY`, default the number of
+    /// cores): a search keeps a database core busy, and more at once than cores only stretches every one of them.
+    public var searchConcurrency: Int
     /// How long one exchange with the database may take in the server (`ROADWORK_DB_DEADLINE_SECONDS`, default 30; 0 for
     /// none): the server cancels a statement at this time and a call to a server that does not answer is cut off a
     /// second later, its connection discarded, so a hung primary costs one deadline and not the whole pool.
@@ -57,6 +60,7 @@ public struct RoadworkConfig: Sendable {
         host = environment["ROADWORK_HOST"] ?? "127.0.0.1"
         port = environment["ROADWORK_PORT"].flatMap(Int.init) ?? 8080
         poolSize = environment["ROADWORK_POOL_SIZE"].flatMap(Int.init) ?? 4
+        searchConcurrency = max(1, environment["ROADWORK_SEARCH_CONCURRENCY"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount)
         let deadline = environment["ROADWORK_DB_DEADLINE_SECONDS"].flatMap(Double.init) ?? 30
         databaseDeadline = deadline > 0 ? .milliseconds(Int(deadline * 1000)) : nil
         connectTimeoutSeconds = environment["ROADWORK_DB_CONNECT_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 5

@@ -8,6 +8,8 @@ import RoadworkStore
 struct ObjectionController {
     let database: Database
     let actions: Actions
+    /// The suggestions a report page asks for while a rep types, a few at a time (see `ConcurrencyLimit`).
+    let searches: ConcurrencyLimit
 
     struct CreateBody: Decodable, NullableFields {
         static let nullable: Set<String> = ["obstacle_id"]
@@ -98,7 +100,7 @@ struct ObjectionController {
         guard let text = request.queryText("text").map({ $0.trimmed }), !text.isEmpty else {
             throw Problem.invalid([.init(field: "text", message: "is required")])
         }
-        let items = try await database.tenant(identity) { try $0.similarObjections(to: text, limit: 10) }
+        let items = try await searches.run { try await database.tenant(identity) { try $0.similarObjections(to: text, limit: 10) } }
         return try Response.json(["items": items.map { Similar(objection: $0.objection, similarity: $0.similarity) }])
     }
 

@@ -9,7 +9,8 @@ import ServiceLifecycle
 
 /// Delivers the outbox to webhook endpoints, in the background of every server process. Each round hands new events to
 /// the endpoints that want them, leases a few endpoints with deliveries due (one process per endpoint at a time, so an
-/// endpoint gets its events in order) and sends each one's oldest deliveries one after the other. A delivery is marked
+/// endpoint gets its events in order) and sends each one's oldest deliveries in order, a few at once where no order
+/// between them matters (`window(of:)`). A delivery is marked
 /// done only after the receiver answered 2xx, so a process that dies mid-batch leaves it pending: once the lease runs out
 /// another process sends it again, with the same event id (at least once).
 struct WebhookService: Service {
