@@ -138,8 +138,7 @@ def filing_with_webhook(loaded, rep, admin, objections):
     after run as reports pile up and teach their objections, so the runs alternate — without, with, without, with,
     without, with, without — and each run with the endpoint is compared with the mean of the runs just before and after
     it (the median of the three ratios is the figure). Each run waits for the teacher to finish the last one's reports.
-    The worker must keep up: the outbox drains after each run with the
-    endpoint, and every filing reaches the receiver."""
+    The worker must keep up: the outbox drains after each run with the endpoint, and every filing reaches the receiver."""
     receiver_port = PORT + 1
     receiver = subprocess.Popen([sys.executable, str(HERE / "receiver.py"), str(receiver_port)])
     servers.append(receiver)
