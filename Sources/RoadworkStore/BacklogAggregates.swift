@@ -25,6 +25,20 @@ struct CountedRows {
 }
 
 extension Store {
+    /// How an objection's row for one account takes in more reports (`EXCLUDED`, the rows being added) when `table` already
+    /// has it: the latest day, the largest deal, the reports summed. Filing, triage and imports all count this way.
+    static func addingToAccountRow(of table: String) -> String {
+        """
+        ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(\(table).last_day, EXCLUDED.last_day),
+            max_amount = greatest(\(table).max_amount, EXCLUDED.max_amount), reports = \(table).reports + EXCLUDED.reports
+        """
+    }
+
+    /// How an objection's row for one reporter takes in more reports when `table` already has it.
+    static func addingToReporterRow(of table: String) -> String {
+        "ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = \(table).reports + EXCLUDED.reports"
+    }
+
     /// The statement that counts one report for the locked objection that `counted` selects (id, counted_since), unless the
     /// report predates its `counted_since`: it reads the account's row before and upserts it and the reporter's row.
     /// Placeholders: $1 organization, $2 account key, $3 day, $4 amount, $5 reporter; `counted` uses $6 and on.
@@ -39,12 +53,11 @@ extension Store {
             account AS (
                 INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
                 SELECT $1, c.id, $2, $3, $4::numeric, 1 FROM counted c WHERE \(counts)
-                ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, EXCLUDED.last_day),
-                    max_amount = greatest(objection_accounts.max_amount, EXCLUDED.max_amount), reports = objection_accounts.reports + 1),
+                \(addingToAccountRow(of: "objection_accounts"))),
             reporter AS (
                 INSERT INTO objection_reporters (org_id, objection_id, user_id, reports)
                 SELECT $1, c.id, $5, 1 FROM counted c WHERE \(counts)
-                ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + 1
+                \(addingToReporterRow(of: "objection_reporters"))
                 RETURNING (xmax = 0) AS inserted)
             SELECT (SELECT last_day FROM old) AS old_day, (SELECT max_amount FROM old) AS old_amount,
                    (SELECT inserted FROM reporter) AS new_reporter

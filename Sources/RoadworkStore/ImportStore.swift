@@ -130,12 +130,11 @@ extension Store {
             INSERT INTO import_accounts (objection_id, account_key, last_day, max_amount, reports)
             SELECT objection_id, account_key, max(occurred_on), coalesce(max(deal_amount), 0), count(*) FROM counted
             GROUP BY objection_id, account_key
-            ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(import_accounts.last_day, EXCLUDED.last_day),
-                max_amount = greatest(import_accounts.max_amount, EXCLUDED.max_amount), reports = import_accounts.reports + EXCLUDED.reports
+            \(addingToAccountRow(of: "import_accounts"))
         ), reporters AS (
             INSERT INTO import_reporters (objection_id, user_id, reports)
             SELECT objection_id, reporter_id, count(*) FROM counted GROUP BY objection_id, reporter_id
-            ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = import_reporters.reports + EXCLUDED.reports
+            \(addingToReporterRow(of: "import_reporters"))
         ), walls AS (
             SELECT counted_objection_id AS id, count(*)::integer AS n FROM filed WHERE counted_objection_id IS NOT NULL GROUP BY 1
         )
@@ -150,12 +149,10 @@ extension Store {
         WITH accounts AS (
             INSERT INTO objection_accounts (org_id, objection_id, account_key, last_day, max_amount, reports)
             SELECT $1, objection_id, account_key, last_day, max_amount, reports FROM import_accounts WHERE objection_id = $2
-            ON CONFLICT (objection_id, account_key) DO UPDATE SET last_day = greatest(objection_accounts.last_day, EXCLUDED.last_day),
-                max_amount = greatest(objection_accounts.max_amount, EXCLUDED.max_amount),
-                reports = objection_accounts.reports + EXCLUDED.reports)
+            \(addingToAccountRow(of: "objection_accounts")))
         INSERT INTO objection_reporters (org_id, objection_id, user_id, reports)
         SELECT $1, objection_id, user_id, reports FROM import_reporters WHERE objection_id = $2
-        ON CONFLICT (objection_id, user_id) DO UPDATE SET reports = objection_reporters.reports + EXCLUDED.reports
+        \(addingToReporterRow(of: "objection_reporters"))
         """
 
     /// Records the import as one audited change, with its summary.
