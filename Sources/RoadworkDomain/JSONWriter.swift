@@ -6,9 +6,19 @@ import Synchronization
 /// was half the server's CPU on a backlog read; the output here parses to the same JSON.
 public enum JSONWriter {
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = StreamingJSONEncoder()
+        if let writable = value as? any JSONWritable {
+            var json = JSONOutput()
+            try writable.writeJSON(to: &json)
+            return json.bytes
+        }
+        return try encodeThroughContainers(value)
+    }
+
+    /// The value written through its Encodable conformance alone, as every value without a JSONWritable one is.
+    static func encodeThroughContainers<T: Encodable>(_ value: T, writables: Bool = true) throws -> [UInt8] {
+        let encoder = StreamingJSONEncoder(writables: writables)
         try encoder.write(value)
-        return encoder.bytes
+        return encoder.json.bytes
     }
 
     /// A Swift property name as an API field: camelCase humps become underscores ("dealAmount" → "deal_amount").
@@ -29,7 +39,9 @@ public enum JSONWriter {
 
 /// Streams one value: containers are written as they are opened and closed when a sibling or the value's end comes.
 final class StreamingJSONEncoder: Encoder {
-    var bytes: [UInt8] = []
+    var json = JSONOutput()
+    /// Whether a nested JSONWritable value writes itself (always, but where a test compares the two ways).
+    private let writables: Bool
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -38,39 +50,40 @@ final class StreamingJSONEncoder: Encoder {
     /// For each value being written, how many containers were open when it started.
     private var valueStarts: [Int] = []
 
-    init() { bytes.reserveCapacity(4096) }
+    init(writables: Bool = true) { self.writables = writables }
 
     func write<T: Encodable>(_ value: T) throws {
         // Known leaf types by metatype identity first: cheaper than a dynamic cast for every value written.
         switch ObjectIdentifier(T.self) {
-        case ObjectIdentifier(String.self): return writeString(unsafeBitCast(value, to: String.self))
-        case ObjectIdentifier(Int.self): return writeInt(unsafeBitCast(value, to: Int.self))
-        case ObjectIdentifier(Double.self): return try writeDouble(unsafeBitCast(value, to: Double.self))
-        case ObjectIdentifier(Bool.self): return bytes.append(contentsOf: (unsafeBitCast(value, to: Bool.self) ? "true" : "false").utf8)
-        case ObjectIdentifier(Date.self): return writeDate(unsafeBitCast(value, to: Date.self))
+        case ObjectIdentifier(String.self): return json.string(unsafeBitCast(value, to: String.self))
+        case ObjectIdentifier(Int.self): return json.int(unsafeBitCast(value, to: Int.self))
+        case ObjectIdentifier(Double.self): return try json.double(unsafeBitCast(value, to: Double.self))
+        case ObjectIdentifier(Bool.self): return unsafeBitCast(value, to: Bool.self).writeJSON(to: &json)
+        case ObjectIdentifier(Date.self): return json.date(unsafeBitCast(value, to: Date.self))
         default: break
         }
+        if writables, let writable = value as? any JSONWritable { return try writable.writeJSON(to: &json) }
         switch value {
-        case let url as URL: writeString(url.absoluteString)
-        case let decimal as Decimal: bytes.append(contentsOf: decimal.description.utf8)
+        case let url as URL: json.string(url.absoluteString)
+        case let decimal as Decimal: decimal.writeJSON(to: &json)
         case let dictionary as [String: any Encodable]:
             // Dictionary keys are data, not property names: written as they are, as JSONEncoder does.
-            bytes.append(UInt8(ascii: "{"))
+            json.bytes.append(UInt8(ascii: "{"))
             for (index, (key, element)) in dictionary.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                writeString(key)
-                bytes.append(UInt8(ascii: ":"))
+                if index > 0 { json.bytes.append(UInt8(ascii: ",")) }
+                json.string(key)
+                json.bytes.append(UInt8(ascii: ":"))
                 try write(element)
             }
-            bytes.append(UInt8(ascii: "}"))
+            json.bytes.append(UInt8(ascii: "}"))
         default:
             let start = open.count
-            let written = bytes.count
+            let written = json.bytes.count
             valueStarts.append(start)
             defer { valueStarts.removeLast() }
             try value.encode(to: self)
             close(above: start)
-            if bytes.count == written { bytes.append(contentsOf: "{}".utf8) }  // as JSONEncoder writes a value that wrote nothing
+            if json.bytes.count == written { json.bytes.append(contentsOf: "{}".utf8) }  // as JSONEncoder writes a value that wrote nothing
         }
     }
 
@@ -88,19 +101,19 @@ final class StreamingJSONEncoder: Encoder {
     private func openOrReuse(_ opener: UInt8, _ closer: UInt8) -> Int {
         let start = valueStarts.last ?? 0
         if open.count > start { return start }
-        bytes.append(opener)
+        json.bytes.append(opener)
         open.append((closer, false))
         return open.count - 1
     }
 
     func close(above level: Int) {
-        while open.count > level { bytes.append(open.removeLast().closer) }
+        while open.count > level { json.bytes.append(open.removeLast().closer) }
     }
 
     /// Starts an element of the container at `level`: closes nested containers left open and writes the comma.
     func beginElement(at level: Int) {
         close(above: level + 1)
-        if open[level].hasElement { bytes.append(UInt8(ascii: ",")) }
+        if open[level].hasElement { json.bytes.append(UInt8(ascii: ",")) }
         open[level].hasElement = true
     }
 
@@ -113,64 +126,11 @@ final class StreamingJSONEncoder: Encoder {
             if keys.count < 4096 { keys[name] = key }
             return key
         }
-        bytes.append(contentsOf: key)
+        json.bytes.append(contentsOf: key)
     }
 
     /// Each property name as written: quoted, snake_case, with its colon.
     private static let snakeKeys = Mutex<[String: [UInt8]]>([:])
-
-    func writeNull() { bytes.append(contentsOf: "null".utf8) }
-
-    func writeDouble(_ number: Double) throws {
-        guard number.isFinite else {
-            throw EncodingError.invalidValue(number, .init(codingPath: [], debugDescription: "JSON has no \(number)"))
-        }
-        bytes.append(contentsOf: number.description.utf8)
-    }
-
-    func writeInt(_ number: Int) { bytes.append(contentsOf: String(number).utf8) }
-
-    func writeString(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        // Most text needs no escaping: copy it in one go.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: text.utf8)
-            bytes.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: #"\u00"#.utf8)
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0xF)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// A time as a quoted RFC 3339 string, digits written in place.
-    func writeDate(_ date: Date) {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let year = Int(parts.tm_year) + 1900
-        bytes.append(UInt8(ascii: "\""))
-        for digit in [year / 1000 % 10, year / 100 % 10, year / 10 % 10, year % 10] { bytes.append(UInt8(48 + digit)) }
-        for (separator, value) in [("-", parts.tm_mon + 1), ("-", parts.tm_mday), ("T", parts.tm_hour), (":", parts.tm_min), (":", parts.tm_sec)] {
-            bytes.append(UInt8(ascii: separator.unicodeScalars.first!))
-            bytes.append(UInt8(48 + value / 10))
-            bytes.append(UInt8(48 + value % 10))
-        }
-        bytes.append(contentsOf: "Z\"".utf8)
-    }
 }
 
 private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
@@ -183,21 +143,21 @@ private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
         encoder.writeKey(key.stringValue)
     }
 
-    mutating func encodeNil(forKey key: Key) throws { self.key(key); encoder.writeNull() }
+    mutating func encodeNil(forKey key: Key) throws { self.key(key); encoder.json.null() }
     mutating func encode(_ value: Bool, forKey key: Key) throws { self.key(key); try encoder.write(value) }
-    mutating func encode(_ value: String, forKey key: Key) throws { self.key(key); encoder.writeString(value) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { self.key(key); try encoder.writeDouble(value) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { self.key(key); try encoder.writeDouble(Double(value)) }
+    mutating func encode(_ value: String, forKey key: Key) throws { self.key(key); encoder.json.string(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { self.key(key); try encoder.json.double(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { self.key(key); try encoder.json.double(Double(value)) }
     mutating func encode(_ value: Int, forKey key: Key) throws { self.key(key); try encoder.write(value) }
     mutating func encode(_ value: Int8, forKey key: Key) throws { self.key(key); try encoder.write(Int(value)) }
     mutating func encode(_ value: Int16, forKey key: Key) throws { self.key(key); try encoder.write(Int(value)) }
     mutating func encode(_ value: Int32, forKey key: Key) throws { self.key(key); try encoder.write(Int(value)) }
     mutating func encode(_ value: Int64, forKey key: Key) throws { self.key(key); try encoder.write(Int(value)) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { self.key(key); encoder.bytes.append(contentsOf: String(value).utf8) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { self.key(key); encoder.json.bytes.append(contentsOf: String(value).utf8) }
     mutating func encode(_ value: UInt8, forKey key: Key) throws { self.key(key); try encoder.write(Int(value)) }
     mutating func encode(_ value: UInt16, forKey key: Key) throws { self.key(key); try encoder.write(Int(value)) }
     mutating func encode(_ value: UInt32, forKey key: Key) throws { self.key(key); try encoder.write(Int(value)) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { self.key(key); encoder.bytes.append(contentsOf: String(value).utf8) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { self.key(key); encoder.json.bytes.append(contentsOf: String(value).utf8) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { self.key(key); try encoder.write(value) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
@@ -230,7 +190,7 @@ private struct UnkeyedWriter: UnkeyedEncodingContainer {
         count += 1
     }
 
-    mutating func encodeNil() throws { element(); encoder.writeNull() }
+    mutating func encodeNil() throws { element(); encoder.json.null() }
     mutating func encode<T: Encodable>(_ value: T) throws { element(); try encoder.write(value) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
@@ -250,14 +210,14 @@ private struct SingleValueWriter: SingleValueEncodingContainer {
     let encoder: StreamingJSONEncoder
     var codingPath: [any CodingKey] { [] }
 
-    mutating func encodeNil() throws { encoder.writeNull() }
+    mutating func encodeNil() throws { encoder.json.null() }
     mutating func encode<T: Encodable>(_ value: T) throws { try encoder.write(value) }
 }
 
 extension StreamingJSONEncoder {
     /// Opens a container nested as an element of the current one; it closes when its parent's next element begins.
     func openNested(_ opener: UInt8, _ closer: UInt8) -> Int {
-        bytes.append(opener)
+        json.bytes.append(opener)
         open.append((closer, false))
         return open.count - 1
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RoadworkDomain
 
 /// `?limit=` (default 50, max 200) and `?cursor=`, as API.md sets for every list.
 ///
@@ -98,6 +99,15 @@ struct ListResponse<Item: Encodable>: Encodable {
     }
 
     private enum CodingKeys: String, CodingKey { case items, nextCursor }
+}
+
+extension ListResponse: JSONWritable where Item: JSONWritable {
+    func writeJSON(to json: inout JSONOutput) throws {
+        try json.object { json in
+            try json.field("items", items)
+            try json.field("next_cursor", nextCursor)
+        }
+    }
 }
 
 extension Substring {

@@ -9,13 +9,24 @@ struct BacklogController {
     let database: Database
     let actions: Actions
 
-    struct Entry: Encodable {
+    struct Entry: JSONWritable {
         let objection: Objection
         let score: Double
         let rank: Int
         let breakdown: ScoreBreakdown
         let obstacle: FocusItem?
         let activeContent: ContentItem?
+
+        func writeJSON(to json: inout JSONOutput) throws {
+            try json.object { json in
+                try json.field("objection", objection)
+                try json.field("score", score)
+                try json.field("rank", rank)
+                try json.field("breakdown", breakdown)
+                try json.field("obstacle", obstacle)
+                try json.field("active_content", activeContent)
+            }
+        }
     }
 
     struct NextBody: Decodable {

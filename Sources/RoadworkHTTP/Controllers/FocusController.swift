@@ -16,18 +16,34 @@ struct FocusController {
         let status: String?
     }
 
-    struct Focus: Encodable {
+    struct Focus: JSONWritable {
         let opportunities: [FocusItem]
         let obstacles: [FocusItem]
         /// Per Top 5 item, its bites (not retired) and how many are published: an obstacle's through its objections,
         /// an opportunity's own.
         let progress: [Progress]
+
+        func writeJSON(to json: inout JSONOutput) throws {
+            try json.object { json in
+                try json.field("opportunities", opportunities)
+                try json.field("obstacles", obstacles)
+                try json.field("progress", progress)
+            }
+        }
     }
 
-    struct Progress: Encodable {
+    struct Progress: JSONWritable {
         let itemId: UUID
         let bites: Int
         let published: Int
+
+        func writeJSON(to json: inout JSONOutput) throws {
+            try json.object { json in
+                try json.field("item_id", itemId)
+                try json.field("bites", bites)
+                try json.field("published", published)
+            }
+        }
     }
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {

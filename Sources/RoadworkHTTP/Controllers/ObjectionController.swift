@@ -37,9 +37,16 @@ struct ObjectionController {
         let into: UUID?
     }
 
-    struct Similar: Encodable {
+    struct Similar: JSONWritable {
         let objection: Objection
         let similarity: Double
+
+        func writeJSON(to json: inout JSONOutput) throws {
+            try json.object { json in
+                try json.field("objection", objection)
+                try json.field("similarity", similarity)
+            }
+        }
     }
 
     struct Duplicate: Encodable {

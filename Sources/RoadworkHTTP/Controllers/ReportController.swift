@@ -25,9 +25,16 @@ struct ReportController {
         let objectionId: UUID?
     }
 
-    struct Filed: Encodable {
+    struct Filed: JSONWritable {
         let report: FieldReport
         let similar: [ObjectionController.Similar]
+
+        func writeJSON(to json: inout JSONOutput) throws {
+            try json.object { json in
+                try json.field("report", report)
+                try json.field("similar", similar)
+            }
+        }
     }
 
     struct TriageBody: Decodable {

@@ -1,0 +1,236 @@
+import Foundation
+
+/// A value that writes its own JSON. The API's hot responses (the backlog, Top 5, lists, a filed report) skip Encodable's
+/// keyed containers, which were a third of a backlog read's CPU. A conformer writes exactly the bytes its Encodable
+/// conformance writes through JSONWriter; JSONWritableTests compares the two for each one.
+public protocol JSONWritable: Encodable {
+    func writeJSON(to json: inout JSONOutput) throws
+}
+
+/// JSON bytes as they are written, with the API's conventions: RFC 3339 UTC times, lower-case ids, unescaped slashes.
+public struct JSONOutput {
+    public var bytes: [UInt8] = []
+
+    public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+    /// `{` … `}` around what `body` writes; its fields place their own commas.
+    public mutating func object(_ body: (inout JSONOutput) throws -> Void) rethrows {
+        bytes.append(UInt8(ascii: "{"))
+        try body(&self)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// `"name":value`, after a comma unless it is the object's first field. Names are written as they are (snake_case).
+    public mutating func field<Value: JSONWritable>(_ name: StaticString, _ value: Value) throws {
+        if bytes.last != UInt8(ascii: "{") { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: "\":".utf8)
+        try value.writeJSON(to: &self)
+    }
+
+    public mutating func null() { bytes.append(contentsOf: "null".utf8) }
+
+    public mutating func int(_ number: Int) { bytes.append(contentsOf: String(number).utf8) }
+
+    public mutating func double(_ number: Double) throws {
+        guard number.isFinite else {
+            throw EncodingError.invalidValue(number, .init(codingPath: [], debugDescription: "JSON has no \(number)"))
+        }
+        bytes.append(contentsOf: number.description.utf8)
+    }
+
+    public mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        // Most text needs no escaping: copy it in one go.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: #"\u00"#.utf8)
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A time as a quoted RFC 3339 string, digits written in place.
+    public mutating func date(_ date: Date) {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let year = Int(parts.tm_year) + 1900
+        bytes.append(UInt8(ascii: "\""))
+        for digit in [year / 1000 % 10, year / 100 % 10, year / 10 % 10, year % 10] { bytes.append(UInt8(48 + digit)) }
+        for (separator, value) in [(UInt8(ascii: "-"), parts.tm_mon + 1), (UInt8(ascii: "-"), parts.tm_mday), (UInt8(ascii: "T"), parts.tm_hour),
+                                   (UInt8(ascii: ":"), parts.tm_min), (UInt8(ascii: ":"), parts.tm_sec)] {
+            bytes.append(separator)
+            bytes.append(UInt8(48 + value / 10))
+            bytes.append(UInt8(48 + value % 10))
+        }
+        bytes.append(contentsOf: "Z\"".utf8)
+    }
+}
+
+extension String: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) { json.string(self) }
+}
+
+extension Int: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) { json.int(self) }
+}
+
+extension Double: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) throws { try json.double(self) }
+}
+
+extension Bool: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) { json.bytes.append(contentsOf: (self ? "true" : "false").utf8) }
+}
+
+extension Date: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) { json.date(self) }
+}
+
+extension UUID: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) { json.string(lowercasedText) }
+}
+
+extension Decimal: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) { json.bytes.append(contentsOf: description.utf8) }
+}
+
+extension Day: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) { json.string(description) }
+}
+
+extension Optional: JSONWritable where Wrapped: JSONWritable {
+    /// Absent values are written as `null`, as the API writes every field.
+    public func writeJSON(to json: inout JSONOutput) throws {
+        guard let self else { return json.null() }
+        try self.writeJSON(to: &json)
+    }
+}
+
+extension Array: JSONWritable where Element: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) throws {
+        json.bytes.append(UInt8(ascii: "["))
+        for (index, element) in enumerated() {
+            if index > 0 { json.bytes.append(UInt8(ascii: ",")) }
+            try element.writeJSON(to: &json)
+        }
+        json.bytes.append(UInt8(ascii: "]"))
+    }
+}
+
+/// Enumerations with text values are written as their text.
+extension JSONWritable where Self: RawRepresentable, RawValue == String {
+    public func writeJSON(to json: inout JSONOutput) { json.string(rawValue) }
+}
+
+extension ObjectionStatus: JSONWritable {}
+extension FocusKind: JSONWritable {}
+extension FocusStatus: JSONWritable {}
+extension ContentFormat: JSONWritable {}
+extension ContentStatus: JSONWritable {}
+extension BuyingStage: JSONWritable {}
+
+extension Objection: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) throws {
+        try json.object { json in
+            try json.field("id", id)
+            try json.field("statement", statement)
+            try json.field("obstacle_id", obstacleID)
+            try json.field("status", status)
+            try json.field("merged_into_id", mergedIntoID)
+            try json.field("report_count", reportCount)
+            try json.field("version", version)
+            try json.field("created_at", createdAt)
+            try json.field("updated_at", updatedAt)
+        }
+    }
+}
+
+extension ScoreBreakdown: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) throws {
+        try json.object { json in
+            try json.field("accounts", accounts)
+            try json.field("reps", reps)
+            try json.field("reports", reports)
+            try json.field("demand", demand)
+            try json.field("strategic", strategic)
+            try json.field("coverage", coverage)
+            try json.field("value_at_stake", valueAtStake)
+            try json.field("last_reported_on", lastReportedOn)
+        }
+    }
+}
+
+extension FocusItem: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) throws {
+        try json.object { json in
+            try json.field("id", id)
+            try json.field("kind", kind)
+            try json.field("title", title)
+            try json.field("description", description)
+            try json.field("status", status)
+            try json.field("rank", rank)
+            try json.field("version", version)
+            try json.field("created_at", createdAt)
+            try json.field("updated_at", updatedAt)
+        }
+    }
+}
+
+extension ContentItem: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) throws {
+        try json.object { json in
+            try json.field("id", id)
+            try json.field("objection_id", objectionID)
+            try json.field("opportunity_id", opportunityID)
+            try json.field("title", title)
+            try json.field("format", format)
+            try json.field("status", status)
+            try json.field("assignee_id", assigneeID)
+            try json.field("effort", effort)
+            try json.field("url", url)
+            try json.field("published_at", publishedAt)
+            try json.field("version", version)
+            try json.field("created_at", createdAt)
+            try json.field("updated_at", updatedAt)
+        }
+    }
+}
+
+extension FieldReport: JSONWritable {
+    public func writeJSON(to json: inout JSONOutput) throws {
+        try json.object { json in
+            try json.field("id", id)
+            try json.field("reporter_id", reporterID)
+            try json.field("summary", summary)
+            try json.field("account", account)
+            try json.field("deal_amount", dealAmount)
+            try json.field("stage", stage)
+            try json.field("competitor", competitor)
+            try json.field("persona", persona)
+            try json.field("industry", industry)
+            try json.field("product", product)
+            try json.field("occurred_on", occurredOn)
+            try json.field("objection_id", objectionID)
+            try json.field("triaged_at", triagedAt)
+            try json.field("created_at", createdAt)
+        }
+    }
+}
