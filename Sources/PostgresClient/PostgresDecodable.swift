@@ -52,6 +52,23 @@ extension Double: PostgresDecodable {
         default: self.init(postgresText)
         }
     }
+
+    /// strtod on a terminated copy on the stack, without making a String first: scores are in every backlog row. Text
+    /// strtod does not read to its end (not a number, or a locale whose decimal point is not ".") goes the String way.
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
+        let parsed = bytes.count < 64 && bytes.first.map({ $0 != UInt8(ascii: " ") }) == true
+            ? withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text -> Double? in
+                for (index, byte) in bytes.enumerated() { text[index] = CChar(bitPattern: byte) }
+                text[bytes.count] = 0
+                var end: UnsafeMutablePointer<CChar>? = nil
+                let value = strtod(text.baseAddress!, &end)
+                guard let end, end - text.baseAddress! == bytes.count else { return nil }
+                return value
+            }
+            : nil
+        guard let parsed else { self.init(postgresText: String(decoding: bytes, as: UTF8.self)); return }
+        self = parsed
+    }
 }
 
 extension Decimal: PostgresDecodable {
@@ -122,6 +139,11 @@ extension UUID: PostgresDecodable {
 extension Date: PostgresDecodable {
     public init?(postgresText: String) {
         guard let date = PostgresTime.parse(postgresText) else { return nil }
+        self = date
+    }
+
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard let date = PostgresTime.parse(bytes) else { return nil }
         self = date
     }
 }

@@ -18,11 +18,13 @@ enum PostgresTime {
     }
 
     /// Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH[:MM]]`; a bare date is midnight UTC.
-    static func parse(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
-        var index = 0
+    static func parse(_ text: String) -> Date? { parse(Array(text.utf8)) }
+
+    /// Parses the text's bytes where they are (libpq's buffer for a column).
+    static func parse<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> Date? where Bytes.Index == Int {
+        var index = bytes.startIndex
         func number(_ width: Int) -> Int64? {
-            guard index + width <= bytes.count else { return nil }
+            guard index + width <= bytes.endIndex else { return nil }
             var value: Int64 = 0
             for byte in bytes[index..<index + width] {
                 guard byte >= 48 && byte <= 57 else { return nil }
@@ -32,26 +34,26 @@ enum PostgresTime {
             return value
         }
         func expect(_ byte: UInt8) -> Bool {
-            guard index < bytes.count, bytes[index] == byte else { return false }
+            guard index < bytes.endIndex, bytes[index] == byte else { return false }
             index += 1
             return true
         }
         guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2) else { return nil }
         var seconds = Int64(CivilCalendar.days(year: Int(year), month: Int(month), day: Int(day))) * 86_400
         var micros: Int64 = 0
-        if index < bytes.count {
+        if index < bytes.endIndex {
             guard expect(32) || expect(84), let hour = number(2), expect(58), let minute = number(2), expect(58),
                   let second = number(2) else { return nil }
             seconds += hour * 3600 + minute * 60 + second
             if expect(46) {
                 var scale: Int64 = 100_000
-                while index < bytes.count, bytes[index] >= 48 && bytes[index] <= 57 {
+                while index < bytes.endIndex, bytes[index] >= 48 && bytes[index] <= 57 {
                     micros += Int64(bytes[index] - 48) * scale
                     scale /= 10
                     index += 1
                 }
             }
-            if index < bytes.count {
+            if index < bytes.endIndex {
                 let sign: Int64
                 if expect(43) { sign = 1 } else if expect(45) { sign = -1 } else if expect(90) { sign = 0 } else { return nil }
                 if sign != 0 {
@@ -62,7 +64,7 @@ enum PostgresTime {
                     seconds -= sign * offset
                 }
             }
-            guard index == bytes.count else { return nil }
+            guard index == bytes.endIndex else { return nil }
         }
         return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
     }

@@ -30,8 +30,34 @@ public final class QueryResult {
         return positions
     }()
 
+    /// Every column's name, in order, made on the first lookup; nil for a name an earlier column already has.
+    private lazy var names: [String?] = (0..<columnCount).map { positions[columnName($0)] == $0 ? columnName($0) : nil }
+    /// Where the next lookup looks first: rows are mostly decoded in the order the statement names their columns, so
+    /// the column after the one last read is usually the one asked for, found without hashing the name.
+    private var nextColumn = 0
+
     /// A quoted or upper-case name is left to PQfnumber's rules.
-    func columnIndex(_ name: String) -> Int32 { positions[name] ?? PQfnumber(result, name) }
+    func columnIndex(_ name: String) -> Int32 {
+        if nextColumn >= names.count { nextColumn = 0 }
+        if names[nextColumn] == name {
+            nextColumn += 1
+            return Int32(nextColumn - 1)
+        }
+        let position = positions[name] ?? PQfnumber(result, name)
+        if position >= 0 { nextColumn = Int(position) + 1 }
+        return position
+    }
+
+    /// The column named `prefix` + `name` (a joined table's columns, `f_title`), without making that name first.
+    func columnIndex(prefix: String, _ name: String) -> Int32 {
+        if nextColumn >= names.count { nextColumn = 0 }
+        if let candidate = names[nextColumn]?.utf8, candidate.count == prefix.utf8.count + name.utf8.count, candidate.starts(with: prefix.utf8),
+           candidate.dropFirst(prefix.utf8.count).elementsEqual(name.utf8) {
+            nextColumn += 1
+            return Int32(nextColumn - 1)
+        }
+        return columnIndex(prefix + name)
+    }
     func columnName(_ index: Int32) -> String { PQfname(result, index).map { String(cString: $0) } ?? "#\(index)" }
     var columnCount: Int32 { PQnfields(result) }
     func isNull(_ row: Int32, _ column: Int32) -> Bool { PQgetisnull(result, row, column) == 1 }
@@ -53,6 +79,13 @@ public struct Row {
         let position = result.columnIndex(column)
         guard position >= 0 else { throw PostgresError.decoding(column: column, message: "no such column") }
         return try decode(at: position, name: column)
+    }
+
+    /// Decodes the column named `prefix` + `column`.
+    public func decode<T: PostgresDecodable>(_ column: String, prefix: String, as type: T.Type = T.self) throws -> T {
+        let position = result.columnIndex(prefix: prefix, column)
+        guard position >= 0 else { throw PostgresError.decoding(column: prefix + column, message: "no such column") }
+        return try decode(at: position, name: prefix + column)
     }
 
     /// Decodes the column at a zero-based position.

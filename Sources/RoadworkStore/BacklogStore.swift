@@ -163,5 +163,5 @@ struct PrefixedRow: RowDecoding {
     let row: Row
     let prefix: String
     init(_ row: Row, _ prefix: String) { self.row = row; self.prefix = prefix }
-    func decode<T: PostgresDecodable>(_ column: String, as type: T.Type) throws -> T { try row.decode(prefix + column, as: type) }
+    func decode<T: PostgresDecodable>(_ column: String, as type: T.Type) throws -> T { try row.decode(column, prefix: prefix, as: type) }
 }

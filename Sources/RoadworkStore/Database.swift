@@ -118,4 +118,5 @@ public struct Store {
 extension Day: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { description }
     public init?(postgresText: String) { self.init(postgresText) }
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) { self.init(utf8: bytes) }
 }

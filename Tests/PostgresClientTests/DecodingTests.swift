@@ -51,6 +51,43 @@ struct DecodingTests {
         }
     }
 
+    @Test func doublesAndTimesAreReadFromTheServersTextExactly() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        let row = try #require(try connection.query(
+            """
+            SELECT 6803.075404306852::float8 AS a, 1e-300::float8 AS b, -2.5e+20::float8 AS c, 'NaN'::float8 AS d,
+                   'Infinity'::float8 AS e, '-Infinity'::float8 AS f, 595367000::float8 AS g, '1.5x' AS h, ' 1' AS i, '' AS j,
+                   '2026-12-04 13:20:34.25+00'::timestamptz AS k, '2026-12-04 13:20'::text AS l
+            """
+        ).first)
+        #expect(try row.decode("a", as: Double.self) == 6803.075404306852)
+        #expect(try row.decode("b", as: Double.self) == 1e-300)
+        #expect(try row.decode("c", as: Double.self) == -2.5e20)
+        #expect(try row.decode("d", as: Double.self).isNaN)
+        #expect(try row.decode("e", as: Double.self) == .infinity)
+        #expect(try row.decode("f", as: Double.self) == -.infinity)
+        #expect(try row.decode("g", as: Double.self) == 595_367_000)
+        for column in ["h", "i", "j"] { #expect(throws: PostgresError.self) { try row.decode(column, as: Double.self) } }
+        #expect(try row.decode("k", as: Date.self) == Date(timeIntervalSince1970: 1_796_390_434.25))
+        #expect(throws: PostgresError.self) { try row.decode("l", as: Date.self) }
+    }
+
+    @Test func columnsAreFoundByNameInAnyOrderAndByPrefix() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        let rows = try connection.query("SELECT n AS a, n * 10 AS f_a, n * 100 AS b, 7 AS a FROM generate_series(1, 3) n").rows
+        for (index, row) in rows.enumerated() {
+            let n = index + 1
+            // Backwards, forwards, by prefix, and a name given twice (the first wins, as PQfnumber has it).
+            #expect(try row.decode("b", as: Int.self) == n * 100)
+            #expect(try row.decode("a", prefix: "f_", as: Int.self) == n * 10)
+            #expect(try row.decode("a", as: Int.self) == n)
+            #expect(try row.decode("f_a", as: Int.self) == n * 10)
+            #expect(try row.decode("b", prefix: "", as: Int.self) == n * 100)
+            #expect(try row.decode("a", as: Int.self) == n)
+            #expect(throws: PostgresError.self) { try row.decode("a", prefix: "g_", as: Int.self) }
+        }
+    }
+
     @Test func arraysWithNullsAndQuotesParse() {
         #expect(PostgresArrayLiteral.parse("{}") == [])
         #expect(PostgresArrayLiteral.parse("{a,NULL,\"NULL\",\"b c\",\"d\\\"e\"}") == ["a", nil, "NULL", "b c", "d\"e"])

@@ -539,6 +539,15 @@ def main():
             failover_cases()
         for r in rows: print(" | ".join(map(str, r)))
         return
+    if os.environ.get("BENCH_ONLY") == "reads":
+        # The read scenarios against their pgbench twins alone, at the first of BENCH_SIZES (prints the rows;
+        # BENCHMARKS.md is left as it is).
+        print(load(SIZES[0], 10000))
+        server, _ = start_server()
+        read_scenarios(SIZES[0])
+        server.terminate(); server.wait()
+        for r in rows: print(" | ".join(map(str, r)))
+        return
     if os.environ.get("BENCH_ONLY") == "import":
         # The import row alone, on a 10k-report organization (prints its row; BENCHMARKS.md is left as it is).
         print(load(SIZES[0], 10000))
