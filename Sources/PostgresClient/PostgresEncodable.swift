@@ -33,13 +33,22 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
 
 /// Arrays go as PostgreSQL array literals: `{"a","b",NULL}`.
 extension Array: PostgresEncodable where Element: PostgresEncodable {
+    /// `{"a","b\"c",NULL}`, byte by byte: Foundation's replacingOccurrences was a twelfth of the triage page's CPU
+    /// (its suggestions are looked up by an array of ids).
     public var postgresText: String? {
-        let items = map { element -> String in
-            guard let text = element.postgresText else { return "NULL" }
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return "\"\(escaped)\""
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (index, element) in enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            guard let text = element.postgresText else { bytes.append(contentsOf: "NULL".utf8); continue }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
         }
-        return "{" + items.joined(separator: ",") + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
