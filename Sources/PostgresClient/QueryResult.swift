@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// The rows of one statement, owned until the result is released.
 public final class QueryResult {
@@ -51,13 +52,26 @@ public final class QueryResult {
     /// The column named `prefix` + `name` (a joined table's columns, `f_title`), without making that name first.
     func columnIndex(prefix: String, _ name: String) -> Int32 {
         if nextColumn >= names.count { nextColumn = 0 }
-        if let candidate = names[nextColumn]?.utf8, candidate.count == prefix.utf8.count + name.utf8.count, candidate.starts(with: prefix.utf8),
-           candidate.dropFirst(prefix.utf8.count).elementsEqual(name.utf8) {
+        if var candidate = names[nextColumn], Self.joins(&candidate, prefix, name) {
             nextColumn += 1
             return Int32(nextColumn - 1)
         }
         return columnIndex(prefix + name)
     }
+    /// Whether `whole` is `prefix` followed by `name`, compared as bytes.
+    private static func joins(_ whole: inout String, _ prefix: String, _ name: String) -> Bool {
+        var prefix = prefix, name = name
+        return whole.withUTF8 { whole in
+            prefix.withUTF8 { prefix in
+                name.withUTF8 { name in
+                    whole.count == prefix.count + name.count
+                        && (prefix.isEmpty || memcmp(whole.baseAddress!, prefix.baseAddress!, prefix.count) == 0)
+                        && (name.isEmpty || memcmp(whole.baseAddress! + prefix.count, name.baseAddress!, name.count) == 0)
+                }
+            }
+        }
+    }
+
     func columnName(_ index: Int32) -> String { PQfname(result, index).map { String(cString: $0) } ?? "#\(index)" }
     var columnCount: Int32 { PQnfields(result) }
     func isNull(_ row: Int32, _ column: Int32) -> Bool { PQgetisnull(result, row, column) == 1 }

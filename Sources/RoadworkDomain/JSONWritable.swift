@@ -1,3 +1,4 @@
+import CivilCalendar
 import Foundation
 
 /// A value that writes its own JSON. The API's hot responses (the backlog, Top 5, lists, a filed report) skip Encodable's
@@ -25,26 +26,47 @@ public struct JSONOutput {
         if bytes.last != UInt8(ascii: "{") { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: "\":".utf8)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
         try value.writeJSON(to: &self)
     }
 
-    public mutating func null() { bytes.append(contentsOf: "null".utf8) }
+    public mutating func null() { bytes.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")]) }
 
-    public mutating func int(_ number: Int) { bytes.append(contentsOf: String(number).utf8) }
+    /// Digits written in place, most significant first.
+    public mutating func int(_ number: Int) {
+        if number < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
+    }
 
     public mutating func double(_ number: Double) throws {
         guard number.isFinite else {
             throw EncodingError.invalidValue(number, .init(codingPath: [], debugDescription: "JSON has no \(number)"))
         }
-        bytes.append(contentsOf: number.description.utf8)
+        var text = number.description
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     public mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         // Most text needs no escaping: copy it in one go.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: text.utf8)
+        let plain = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if plain == true {
             bytes.append(UInt8(ascii: "\""))
             return
         }
@@ -66,21 +88,51 @@ public struct JSONOutput {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// A time as a quoted RFC 3339 string, digits written in place.
+    /// A time as a quoted RFC 3339 string in UTC, whole seconds, digits written in place (calendar arithmetic, not
+    /// gmtime_r, which takes the time zone lock on every call).
     public mutating func date(_ date: Date) {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let year = Int(parts.tm_year) + 1900
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let second = seconds - days * 86_400
         bytes.append(UInt8(ascii: "\""))
-        for digit in [year / 1000 % 10, year / 100 % 10, year / 10 % 10, year % 10] { bytes.append(UInt8(48 + digit)) }
-        for (separator, value) in [(UInt8(ascii: "-"), parts.tm_mon + 1), (UInt8(ascii: "-"), parts.tm_mday), (UInt8(ascii: "T"), parts.tm_hour),
-                                   (UInt8(ascii: ":"), parts.tm_min), (UInt8(ascii: ":"), parts.tm_sec)] {
-            bytes.append(separator)
-            bytes.append(UInt8(48 + value / 10))
-            bytes.append(UInt8(48 + value % 10))
-        }
+        calendarDay(days)
+        bytes.append(UInt8(ascii: "T"))
+        twoDigits(second / 3600)
+        bytes.append(UInt8(ascii: ":"))
+        twoDigits(second / 60 % 60)
+        bytes.append(UInt8(ascii: ":"))
+        twoDigits(second % 60)
         bytes.append(contentsOf: "Z\"".utf8)
+    }
+
+    /// `YYYY-MM-DD` of a day count since 1970-01-01, unquoted.
+    mutating func calendarDay(_ days: Int) {
+        let (year, month, day) = CivilCalendar.date(days: days)
+        twoDigits(year / 100 % 100)
+        twoDigits(year % 100)
+        bytes.append(UInt8(ascii: "-"))
+        twoDigits(month)
+        bytes.append(UInt8(ascii: "-"))
+        twoDigits(day)
+    }
+
+    private mutating func twoDigits(_ value: Int) {
+        bytes.append(UInt8(48 + value / 10))
+        bytes.append(UInt8(48 + value % 10))
+    }
+
+    /// An id as quoted lower-case hex in 8-4-4-4-12 groups, written in place.
+    mutating func uuid(_ id: UUID) {
+        bytes.append(UInt8(ascii: "\""))
+        withUnsafeBytes(of: id.uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                let high = byte >> 4, low = byte & 0xF
+                bytes.append(high < 10 ? 48 + high : 87 + high)
+                bytes.append(low < 10 ? 48 + low : 87 + low)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }
 
@@ -105,7 +157,7 @@ extension Date: JSONWritable {
 }
 
 extension UUID: JSONWritable {
-    public func writeJSON(to json: inout JSONOutput) { json.string(lowercasedText) }
+    public func writeJSON(to json: inout JSONOutput) { json.uuid(self) }
 }
 
 extension Decimal: JSONWritable {
@@ -113,7 +165,11 @@ extension Decimal: JSONWritable {
 }
 
 extension Day: JSONWritable {
-    public func writeJSON(to json: inout JSONOutput) { json.string(description) }
+    public func writeJSON(to json: inout JSONOutput) {
+        json.bytes.append(UInt8(ascii: "\""))
+        json.calendarDay(number)
+        json.bytes.append(UInt8(ascii: "\""))
+    }
 }
 
 extension Optional: JSONWritable where Wrapped: JSONWritable {

@@ -63,6 +63,20 @@ struct JSONWritableTests {
         try same(ListResponse(fetched: [Self.objection], limit: 5) { $0.id.lowercasedText })
     }
 
+    @Test func timesAreWrittenInRFC3339AsFoundationWritesTheirWholeSeconds() {
+        let formatter = ISO8601DateFormatter()
+        var generator = SystemRandomNumberGenerator()
+        let samples = [-1.5, 0, 951_782_400, 1_709_164_799.999, 4_102_444_800] + (0..<2000).map { _ in Double.random(in: -2_208_988_800...7_258_118_400, using: &generator) }
+        for seconds in samples {
+            let date = Date(timeIntervalSince1970: seconds)
+            var json = JSONOutput()
+            json.date(date)
+            // Whole seconds, the fraction cut off (Foundation rounds a fraction a hair below the next second up).
+            let expected = formatter.string(from: Date(timeIntervalSince1970: seconds.rounded(.down)))
+            #expect(String(decoding: json.bytes, as: UTF8.self) == "\"\(expected)\"", "\(seconds)")
+        }
+    }
+
     @Test func aNonFiniteNumberIsRefusedAsEncodableRefusesIt() throws {
         var json = JSONOutput()
         #expect(throws: EncodingError.self) { try Double.nan.writeJSON(to: &json) }
