@@ -73,9 +73,12 @@ extension Double: PostgresDecodable {
 
 extension Decimal: PostgresDecodable {
     public init?(postgresText: String) {
-        guard let value = Decimal(string: postgresText, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
+        guard let value = Decimal(string: postgresText, locale: Self.posix) else { return nil }
         self = value
     }
+
+    /// Made once: a Locale per decoded amount was a fiftieth of filing a report.
+    private static let posix = Locale(identifier: "en_US_POSIX")
 }
 
 extension Bool: PostgresDecodable {
