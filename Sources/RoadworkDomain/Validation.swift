@@ -68,9 +68,11 @@ public struct Validator: Sendable {
     public mutating func email(_ value: String?, field: String) -> String? {
         guard let text = text(value, field: field, max: 254) else { return nil }
         let email = text.lowercased()
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !email.contains(where: { $0.isWhitespace }) else {
+        // Split on the scalar "@", not on Characters: a character that extends the one before it (an emoji skin tone,
+        // a combining mark) would otherwise hide the "@" inside one Character.
+        let parts = email.unicodeScalars.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), parts[1].first != ".", parts[1].last != ".",
+              !email.unicodeScalars.contains(where: { $0.properties.isWhitespace }) else {
             fail(field, "must be an email address")
             return nil
         }

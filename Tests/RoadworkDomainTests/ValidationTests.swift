@@ -11,6 +11,15 @@ struct ValidationTests {
         }
     }
 
+    @Test func anEmailWhoseDomainStartsWithACombiningScalarIsStillSplitAtItsAt() throws {
+        // "@" followed by an emoji skin tone is one Character; the address is still one local part and one domain.
+        #expect(try NewUser.validate(email: "ab@\u{1F3FB}x.io", name: "A", role: "rep", password: "long enough").email == "ab@\u{1F3FB}x.io")
+        #expect(try NewUser.validate(email: "a\u{301}@b.co", name: "A", role: "rep", password: "long enough").email == "a\u{301}@b.co")
+        for bad in ["@\u{1F3FB}x.io", "a@\u{1F3FB}x", "a@b@c.io", "a@.b.io", "a@b.io.", "a b@c.io", "a@b\u{2028}.io"] {
+            #expect(throws: ValidationError.self, "\(bad)") { try NewUser.validate(email: bad, name: "A", role: "rep", password: "long enough") }
+        }
+    }
+
     @Test func emailsAreTrimmedAndLowerCased() throws {
         let user = try NewUser.validate(email: "  Rep@Example.COM ", name: " Riley ", role: "rep", password: "long enough")
         #expect(user.email == "rep@example.com")
