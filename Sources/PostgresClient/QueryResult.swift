@@ -40,7 +40,7 @@ public final class QueryResult {
     /// A quoted or upper-case name is left to PQfnumber's rules.
     func columnIndex(_ name: String) -> Int32 {
         if nextColumn >= names.count { nextColumn = 0 }
-        if names[nextColumn] == name {
+        if nextColumn < names.count, names[nextColumn] == name {
             nextColumn += 1
             return Int32(nextColumn - 1)
         }
@@ -52,12 +52,13 @@ public final class QueryResult {
     /// The column named `prefix` + `name` (a joined table's columns, `f_title`), without making that name first.
     func columnIndex(prefix: String, _ name: String) -> Int32 {
         if nextColumn >= names.count { nextColumn = 0 }
-        if var candidate = names[nextColumn], Self.joins(&candidate, prefix, name) {
+        if nextColumn < names.count, var candidate = names[nextColumn], Self.joins(&candidate, prefix, name) {
             nextColumn += 1
             return Int32(nextColumn - 1)
         }
         return columnIndex(prefix + name)
     }
+
     /// Whether `whole` is `prefix` followed by `name`, compared as bytes.
     private static func joins(_ whole: inout String, _ prefix: String, _ name: String) -> Bool {
         var prefix = prefix, name = name
@@ -99,7 +100,7 @@ public struct Row {
     public func decode<T: PostgresDecodable>(_ column: String, prefix: String, as type: T.Type = T.self) throws -> T {
         let position = result.columnIndex(prefix: prefix, column)
         guard position >= 0 else { throw PostgresError.decoding(column: prefix + column, message: "no such column") }
-        return try decode(at: position, name: prefix + column)
+        return try decode(at: position, name: prefix + column)  // made only when decoding fails
     }
 
     /// Decodes the column at a zero-based position.
@@ -110,16 +111,16 @@ public struct Row {
         return try decode(at: Int32(position), name: result.columnName(Int32(position)))
     }
 
-    private func decode<T: PostgresDecodable>(at position: Int32, name: String) throws -> T {
+    private func decode<T: PostgresDecodable>(at position: Int32, name: @autoclosure () -> String) throws -> T {
         if result.isNull(index, position) {
             guard let null = T.postgresNull else {
-                throw PostgresError.decoding(column: name, message: "unexpected NULL for \(T.self)")
+                throw PostgresError.decoding(column: name(), message: "unexpected NULL for \(T.self)")
             }
             return null
         }
         let value = withExtendedLifetime(result) { T(postgresBytes: result.bytes(index, position)) }
         guard let value else {
-            throw PostgresError.decoding(column: name, message: "cannot read \(T.self) from \"\(result.text(index, position).prefix(60))\"")
+            throw PostgresError.decoding(column: name(), message: "cannot read \(T.self) from \"\(result.text(index, position).prefix(60))\"")
         }
         return value
     }

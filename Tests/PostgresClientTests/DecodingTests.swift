@@ -86,6 +86,10 @@ struct DecodingTests {
             #expect(try row.decode("a", as: Int.self) == n)
             #expect(throws: PostgresError.self) { try row.decode("a", prefix: "g_", as: Int.self) }
         }
+        // A row with no columns at all answers "no such column", as any missing name does.
+        let empty = try #require(try connection.query("SELECT").first)
+        #expect(throws: PostgresError.self) { try empty.decode("a", as: Int.self) }
+        #expect(throws: PostgresError.self) { try empty.decode("a", prefix: "f_", as: Int.self) }
     }
 
     @Test func arraysWithNullsAndQuotesParse() {
