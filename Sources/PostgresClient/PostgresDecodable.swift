@@ -53,21 +53,24 @@ extension Double: PostgresDecodable {
         }
     }
 
-    /// strtod on a terminated copy on the stack, without making a String first: scores are in every backlog row. Text
-    /// strtod does not read to its end (not a number, or a locale whose decimal point is not ".") goes the String way.
+    /// Without making a String first: scores are in every backlog row. Text `wholeNumber` cannot take goes the String way.
     public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
-        let parsed = bytes.count < 64 && bytes.first.map({ $0 != UInt8(ascii: " ") }) == true
-            ? withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text -> Double? in
-                for (index, byte) in bytes.enumerated() { text[index] = CChar(bitPattern: byte) }
-                text[bytes.count] = 0
-                var end: UnsafeMutablePointer<CChar>? = nil
-                let value = strtod(text.baseAddress!, &end)
-                guard let end, end - text.baseAddress! == bytes.count else { return nil }
-                return value
-            }
-            : nil
-        guard let parsed else { self.init(postgresText: String(decoding: bytes, as: UTF8.self)); return }
-        self = parsed
+        guard let value = Self.wholeNumber(bytes) else { self.init(postgresText: String(decoding: bytes, as: UTF8.self)); return }
+        self = value
+    }
+
+    /// strtod on a terminated copy on the stack, when it reads the text to its end; nil for text it stops short in (not a
+    /// number, or a locale whose decimal point is not "."), a leading blank (which strtod would skip) or a long text.
+    private static func wholeNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard bytes.count < 64, let first = bytes.first, first != UInt8(ascii: " ") else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text -> Double? in
+            for (index, byte) in bytes.enumerated() { text[index] = CChar(bitPattern: byte) }
+            text[bytes.count] = 0
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let value = strtod(text.baseAddress!, &end)
+            guard let end, end - text.baseAddress! == bytes.count else { return nil }
+            return value
+        }
     }
 }
 

@@ -44,12 +44,19 @@ public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConverti
     public static func < (lhs: Day, rhs: Day) -> Bool { lhs.number < rhs.number }
 
     public var description: String {
+        String(unsafeUninitializedCapacity: 10) { buffer in
+            var position = 0
+            forEachByte { buffer[position] = $0; position += 1 }
+            return position
+        }
+    }
+
+    /// The 10 bytes of `YYYY-MM-DD`, one at a time: four + two + two digits written directly, for a String or straight
+    /// into a JSON body (this runs for every date of every response).
+    func forEachByte(_ body: (UInt8) -> Void) {
         let (year, month, day) = components
-        // Four + two + two digits, written directly: this runs for every date of every response.
-        return String(unsafeUninitializedCapacity: 10) { buffer in
-            let digits = [(year / 1000) % 10, (year / 100) % 10, (year / 10) % 10, year % 10, -1, month / 10, month % 10, -1, day / 10, day % 10]
-            for (index, digit) in digits.enumerated() { buffer[index] = digit < 0 ? UInt8(ascii: "-") : UInt8(48 + digit) }
-            return 10
+        for digit in [(year / 1000) % 10, (year / 100) % 10, (year / 10) % 10, year % 10, -1, month / 10, month % 10, -1, day / 10, day % 10] {
+            body(digit < 0 ? UInt8(ascii: "-") : UInt8(48 + digit))
         }
     }
 

@@ -22,14 +22,20 @@ extension KeyedEncodingContainer {
 extension UUID {
     /// `uuidString.lowercased()` without the formatting call and the second string: ids are in every response.
     public var lowercasedText: String {
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            var position = 0
+            forEachLowercasedByte { buffer[position] = $0; position += 1 }
+            return position
+        }
+    }
+
+    /// The 36 bytes of `lowercasedText` (lower-case hex in 8-4-4-4-12 groups), one at a time: for a String or straight
+    /// into a JSON body.
+    func forEachLowercasedByte(_ body: (UInt8) -> Void) {
         withUnsafeBytes(of: uuid) { raw in
-            String(unsafeUninitializedCapacity: 36) { buffer in
-                var position = 0
-                for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 { buffer[position] = UInt8(ascii: "-"); position += 1 }
-                    for nibble in [byte >> 4, byte & 0xF] { buffer[position] = nibble < 10 ? 48 + nibble : 87 + nibble; position += 1 }
-                }
-                return position
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { body(UInt8(ascii: "-")) }
+                for nibble in [byte >> 4, byte & 0xF] { body(nibble < 10 ? 48 + nibble : 87 + nibble) }
             }
         }
     }

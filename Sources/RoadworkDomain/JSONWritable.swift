@@ -1,4 +1,3 @@
-import CivilCalendar
 import Foundation
 
 /// A value that writes its own JSON. The API's hot responses (the backlog, Top 5, lists, a filed report) skip Encodable's
@@ -95,7 +94,7 @@ public struct JSONOutput {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let second = seconds - days * 86_400
         bytes.append(UInt8(ascii: "\""))
-        calendarDay(days)
+        Day(number: days).forEachByte { bytes.append($0) }
         bytes.append(UInt8(ascii: "T"))
         twoDigits(second / 3600)
         bytes.append(UInt8(ascii: ":"))
@@ -103,17 +102,6 @@ public struct JSONOutput {
         bytes.append(UInt8(ascii: ":"))
         twoDigits(second % 60)
         bytes.append(contentsOf: "Z\"".utf8)
-    }
-
-    /// `YYYY-MM-DD` of a day count since 1970-01-01, unquoted.
-    mutating func calendarDay(_ days: Int) {
-        let (year, month, day) = CivilCalendar.date(days: days)
-        twoDigits(year / 100 % 100)
-        twoDigits(year % 100)
-        bytes.append(UInt8(ascii: "-"))
-        twoDigits(month)
-        bytes.append(UInt8(ascii: "-"))
-        twoDigits(day)
     }
 
     private mutating func twoDigits(_ value: Int) {
@@ -124,14 +112,7 @@ public struct JSONOutput {
     /// An id as quoted lower-case hex in 8-4-4-4-12 groups, written in place.
     mutating func uuid(_ id: UUID) {
         bytes.append(UInt8(ascii: "\""))
-        withUnsafeBytes(of: id.uuid) { raw in
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                let high = byte >> 4, low = byte & 0xF
-                bytes.append(high < 10 ? 48 + high : 87 + high)
-                bytes.append(low < 10 ? 48 + low : 87 + low)
-            }
-        }
+        id.forEachLowercasedByte { bytes.append($0) }
         bytes.append(UInt8(ascii: "\""))
     }
 }
@@ -167,7 +148,7 @@ extension Decimal: JSONWritable {
 extension Day: JSONWritable {
     public func writeJSON(to json: inout JSONOutput) {
         json.bytes.append(UInt8(ascii: "\""))
-        json.calendarDay(number)
+        forEachByte { json.bytes.append($0) }
         json.bytes.append(UInt8(ascii: "\""))
     }
 }
