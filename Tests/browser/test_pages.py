@@ -199,6 +199,26 @@ def test_the_other_heads_review_page_follows_an_edit_live_and_both_sign(browser)
     marketing_context.close()
 
 
+def test_any_open_objection_is_offered_as_a_marketer_types_and_links_the_report(browser):
+    file_report(browser, "rep2@demo.example", "Procurement wants their own paper for the contract", "Typeahead Test Co")
+
+    context, page = signed_in(browser, "marketer@demo.example", LAPTOP)
+    page.goto(BASE + "/triage")
+    card = page.get_by_role("region", name="Report from Typeahead Test Co").first
+    # The page lists no objections itself; typing a word brings up the open ones that have it.
+    expect(page.locator("#open-objections option")).to_have_count(0)
+    field = card.get_by_label("Any open objection")
+    field.press_sequentially("Okta", delay=20)
+    expect(page.locator('#open-objections option[value="No SSO with Okta or Azure AD"]')).to_have_count(1, timeout=5000)
+    field.fill("No SSO with Okta or Azure AD")
+    card.locator("form:has(input[name=objection_statement])").get_by_role("button", name="Link").click()
+    expect(page.get_by_role("status")).to_contain_text("Report triaged")
+    reports = api(page, "/api/v1/reports?account=Typeahead%20Test%20Co")["items"]
+    sso = [o for o in api(page, "/api/v1/objections?limit=200")["items"] if o["statement"] == "No SSO with Okta or Azure AD"][0]
+    assert reports[0]["objection_id"] == sso["id"]
+    context.close()
+
+
 def test_the_inbox_suggests_the_wall_a_rep_worded_differently_and_one_click_accepts_it(browser):
     file_report(browser, "rep3@demo.example", "Their IT wants users to log in through Okta, again", "Accept Test Co")
 

@@ -18,7 +18,6 @@ struct TriagePages {
                 return [
                     "count": inbox.count,
                     "confidentCount": inbox.filter { $0.confidentSuggestion != nil }.count,
-                    "open": try Self.openObjections(store),
                     "reports": inbox.map(Self.row),
                 ]
             }
@@ -76,7 +75,8 @@ struct TriagePages {
         }
     }
 
-    /// The open objections (the newest 200) a marketer may link to or merge, for a page's lists.
+    /// The open objections (the newest 200) a marketer may merge, for the duplicates page's lists. The inbox lists none: its
+    /// "any open objection" fields ask the objections list as a marketer types (app.js), over all of them.
     static func openObjections(_ store: Store) throws -> [[String: String]] {
         try store.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200)
             .map { ["id": $0.id.lowercasedText, "statement": $0.statement] }

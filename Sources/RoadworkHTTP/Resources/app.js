@@ -31,6 +31,29 @@
       }, 200);
     });
   }
+  // The triage inbox's "any open objection" fields offer the open objections whose statement has what was typed, from
+  // all of them (the page itself lists none, so it stays light however many there are).
+  var openList = document.getElementById('open-objections');
+  Array.prototype.forEach.call(document.querySelectorAll('input[data-open-objections]'), function (input) {
+    var timer = null;
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var text = input.value.trim();
+        if (!openList || text.length < 2) return;
+        fetch('/api/v1/objections?status=open&limit=20&q=' + encodeURIComponent(text), { credentials: 'same-origin' })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (data) {
+            openList.innerHTML = '';
+            data.items.forEach(function (objection) {
+              var option = document.createElement('option');
+              option.value = objection.statement;
+              openList.appendChild(option);
+            });
+          });
+      }, 150);
+    });
+  });
   // A second tap on a submit button does nothing: the form is already on its way.
   Array.prototype.forEach.call(document.querySelectorAll('form[data-once]'), function (form) {
     form.addEventListener('submit', function (event) {
