@@ -39,6 +39,7 @@ public let migrations: [Migration] = [
     Migration(version: 24, name: "authenticate_on_standby", sql: text(PackageResources._024_authenticate_on_standby_sql)),
     Migration(version: 25, name: "match_generation", sql: text(PackageResources._025_match_generation_sql)),
     Migration(version: 26, name: "time_ordered_ids", sql: text(PackageResources._026_time_ordered_ids_sql)),
+    Migration(version: 27, name: "authenticate_hash_once", sql: text(PackageResources._027_authenticate_hash_once_sql)),
 ]
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
