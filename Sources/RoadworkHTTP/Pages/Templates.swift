@@ -89,8 +89,8 @@ extension Array: @retroactive MustacheParent {
 
 /// A page's values as Mustache reads them fastest. Every name Mustache looks up asks each object on its stack, by a
 /// dynamic cast, whether it can give children; a dictionary answers through a conditional conformance (`Key == String`),
-/// which the runtime checks anew on every cast, and was the costliest part of a lookup. Pages build dictionaries;
-/// `page` hands Mustache this wrapper instead, for every dictionary at any depth (the rendered text is the same).
+/// which the runtime checks anew on every cast (5–11% of the triage page's server CPU). Pages build dictionaries; `page`
+/// hands Mustache this wrapper instead, for every dictionary at any depth (the rendered text is the same).
 struct TemplateObject: MustacheParent {
     let fields: [String: Any]
 
@@ -109,4 +109,3 @@ struct TemplateObject: MustacheParent {
         }
     }
 }
-

@@ -34,6 +34,7 @@
   // The triage inbox's "any open objection" fields offer the open objections whose statement has what was typed, from
   // all of them (the page itself lists none, so it stays light however many there are).
   var openList = document.getElementById('open-objections');
+  var asked = 0;
   Array.prototype.forEach.call(document.querySelectorAll('input[data-open-objections]'), function (input) {
     var timer = null;
     input.addEventListener('input', function () {
@@ -41,9 +42,12 @@
       timer = setTimeout(function () {
         var text = input.value.trim();
         if (!openList || text.length < 2) return;
+        var question = ++asked;
         fetch('/api/v1/objections?status=open&limit=20&q=' + encodeURIComponent(text), { credentials: 'same-origin' })
           .then(function (r) { return r.ok ? r.json() : { items: [] }; })
           .then(function (data) {
+            // An answer to an earlier keystroke that arrives late does not replace a later one's.
+            if (question !== asked) return;
             openList.innerHTML = '';
             data.items.forEach(function (objection) {
               var option = document.createElement('option');
