@@ -103,7 +103,6 @@ struct TemplateObject: MustacheParent {
     private static func wrapped(_ value: Any) -> Any {
         switch value {
         case let object as [String: Any]: TemplateObject(object)
-        case let list as [[String: Any]]: list.map(TemplateObject.init)
         case let list as [Any]: list.map(wrapped)
         default: value
         }

@@ -1,63 +1,58 @@
 // Progressive enhancement only: every form works without this file.
 (function () {
+  // Asks `path(text)` once typing in `input` pauses for `delay` ms and the text has `minimum` characters; `show` gets the
+  // answer's items, or null for a text too short. An answer to an earlier keystroke that arrives late is dropped.
+  function askWhileTyping(input, minimum, delay, path, show) {
+    var timer = null, asked = 0;
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var text = input.value.trim();
+        var question = ++asked;
+        if (text.length < minimum) { show(null); return; }
+        fetch(path(text), { credentials: 'same-origin' })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (data) { if (question === asked) show(data.items); });
+      }, delay);
+    });
+  }
   // Similar objections appear while a rep types the summary; one tap picks one.
   var summary = document.getElementById('summary');
   var box = document.getElementById('suggestions');
   var pick = document.getElementById('objection_id');
   if (summary && box && pick) {
-    var timer = null;
-    summary.addEventListener('input', function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () {
-        var text = summary.value.trim();
-        if (text.length < 4) { box.innerHTML = ''; return; }
-        fetch('/api/v1/objections/similar?text=' + encodeURIComponent(text), { credentials: 'same-origin' })
-          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
-          .then(function (data) {
-            box.innerHTML = '';
-            data.items.slice(0, 5).forEach(function (item) {
-              var b = document.createElement('button');
-              b.type = 'button'; b.className = 'secondary small'; b.textContent = item.objection.statement;
-              b.setAttribute('data-objection', item.objection.id);
-              b.addEventListener('click', function () {
-                var option = pick.querySelector('option[value="' + item.objection.id + '"]');
-                if (!option) { option = document.createElement('option'); option.value = item.objection.id; option.textContent = item.objection.statement; pick.appendChild(option); }
-                pick.value = item.objection.id;
-                Array.prototype.forEach.call(box.children, function (c) { c.setAttribute('aria-pressed', c === b ? 'true' : 'false'); });
-              });
-              box.appendChild(b);
-            });
-          });
-      }, 200);
+    askWhileTyping(summary, 4, 200, function (text) { return '/api/v1/objections/similar?text=' + encodeURIComponent(text); }, function (items) {
+      box.innerHTML = '';
+      (items || []).slice(0, 5).forEach(function (item) {
+        var b = document.createElement('button');
+        b.type = 'button'; b.className = 'secondary small'; b.textContent = item.objection.statement;
+        b.setAttribute('data-objection', item.objection.id);
+        b.addEventListener('click', function () {
+          var option = pick.querySelector('option[value="' + item.objection.id + '"]');
+          if (!option) { option = document.createElement('option'); option.value = item.objection.id; option.textContent = item.objection.statement; pick.appendChild(option); }
+          pick.value = item.objection.id;
+          Array.prototype.forEach.call(box.children, function (c) { c.setAttribute('aria-pressed', c === b ? 'true' : 'false'); });
+        });
+        box.appendChild(b);
+      });
     });
   }
   // The triage inbox's "any open objection" fields offer the open objections whose statement has what was typed, from
   // all of them (the page itself lists none, so it stays light however many there are).
   var openList = document.getElementById('open-objections');
-  var asked = 0;
-  Array.prototype.forEach.call(document.querySelectorAll('input[data-open-objections]'), function (input) {
-    var timer = null;
-    input.addEventListener('input', function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () {
-        var text = input.value.trim();
-        if (!openList || text.length < 2) return;
-        var question = ++asked;
-        fetch('/api/v1/objections?status=open&limit=20&q=' + encodeURIComponent(text), { credentials: 'same-origin' })
-          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
-          .then(function (data) {
-            // An answer to an earlier keystroke that arrives late does not replace a later one's.
-            if (question !== asked) return;
-            openList.innerHTML = '';
-            data.items.forEach(function (objection) {
-              var option = document.createElement('option');
-              option.value = objection.statement;
-              openList.appendChild(option);
-            });
-          });
-      }, 150);
+  if (openList) {
+    Array.prototype.forEach.call(document.querySelectorAll('input[data-open-objections]'), function (input) {
+      askWhileTyping(input, 2, 150, function (text) { return '/api/v1/objections?status=open&limit=20&q=' + encodeURIComponent(text); }, function (items) {
+        if (!items) return;
+        openList.innerHTML = '';
+        items.forEach(function (objection) {
+          var option = document.createElement('option');
+          option.value = objection.statement;
+          openList.appendChild(option);
+        });
+      });
     });
-  });
+  }
   // A second tap on a submit button does nothing: the form is already on its way.
   Array.prototype.forEach.call(document.querySelectorAll('form[data-once]'), function (form) {
     form.addEventListener('submit', function (event) {
