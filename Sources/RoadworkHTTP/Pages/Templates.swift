@@ -104,7 +104,20 @@ struct TemplateObject: MustacheParent {
         switch value {
         case let object as [String: Any]: TemplateObject(object)
         case let list as [Any]: list.map(wrapped)
+        case let text as String: TemplateText(text: text)
+        case let number as Int: TemplateText(text: String(number))
         default: value
         }
     }
+}
+
+/// A text or number as Mustache prints it fastest. A plain value is printed through `String(describing:)` after two more
+/// dynamic casts that fail (a custom rendering, an optional); this one answers the first cast Mustache tries. As a section's
+/// object it has no children, so names inside the section are looked up further out, as they are for a plain string,
+/// without reflecting on the value.
+struct TemplateText: MustacheCustomRenderable, MustacheParent {
+    let text: String
+    var renderText: String { text }
+    var isNull: Bool { false }
+    func child(named name: String) -> Any? { nil }
 }

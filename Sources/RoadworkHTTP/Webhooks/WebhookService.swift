@@ -29,8 +29,10 @@ struct WebhookService: Service {
 
     func run() async throws {
         // Redirects are not followed: a public URL could otherwise redirect the server to an internal one.
-        let client = HTTPClient(eventLoopGroupProvider: .singleton,
-                                configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: Self.requestTimeout)))
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: Self.requestTimeout))
+        // No tracer is set up in this process; the client would otherwise make a span for each delivery that goes nowhere.
+        configuration.tracing.tracer = nil
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         await cancelWhenGracefulShutdown {
             // Announcing emerging walls (every organization watching them, once a minute) and pruning run beside the
             // deliveries, so a round of deliveries never waits on work that grows with the number of organizations.
@@ -101,10 +103,11 @@ struct WebhookService: Service {
         } else {
             // A batch stops taking new deliveries halfway through the lease, so no other process takes the endpoint meanwhile.
             var rest = batch[...]
+            let signer = WebhookSigner(secret: first.secret)
             while !failed, !rest.isEmpty, ContinuousClock.now - started < .seconds(leaseSeconds) / 2 {
                 let window = Self.window(of: rest)
                 rest = rest.dropFirst(window.count)
-                for (delivery, outcome) in zip(window, await post(window, with: client)) {
+                for (delivery, outcome) in zip(window, await post(window, signer: signer, with: client)) {
                     if let status = outcome.status, (200..<300).contains(status) {
                         delivered.append((delivery.deliveryID, status, outcome.latencyMs, outcome.response ?? ""))
                     } else if !failed {
@@ -155,10 +158,13 @@ struct WebhookService: Service {
     static let inFlight = 16
 
     /// Sends a window's deliveries at once; their outcomes in the window's order.
-    func post(_ window: ArraySlice<ClaimedDelivery>, with client: HTTPClient) async -> [Outcome] {
-        if window.count == 1, let only = window.first { return [await post(only, with: client)] }
+    func post(_ window: ArraySlice<ClaimedDelivery>, signer: WebhookSigner, with client: HTTPClient) async -> [Outcome] {
+        let messages = window.map { WebhookMessage($0, publicURL: publicURL, signer: signer) }
+        if window.count == 1, let only = window.first { return [await post(only, messages[0], with: client)] }
         return await withTaskGroup(of: (Int, Outcome).self) { group in
-            for (index, delivery) in window.enumerated() { group.addTask { (index, await post(delivery, with: client)) } }
+            for (index, (delivery, message)) in zip(window, messages).enumerated() {
+                group.addTask { (index, await post(delivery, message, with: client)) }
+            }
             var outcomes = [Outcome?](repeating: nil, count: window.count)
             for await (index, outcome) in group { outcomes[index] = outcome }
             return outcomes.map { $0! }
@@ -168,8 +174,7 @@ struct WebhookService: Service {
     typealias Outcome = (status: Int?, response: String?, latencyMs: Int, error: String?)
 
     /// One POST: the status, the first bytes of the answer, how long it took, or what went wrong.
-    func post(_ delivery: ClaimedDelivery, with client: HTTPClient) async -> Outcome {
-        let message = WebhookMessage(delivery, publicURL: publicURL)
+    func post(_ delivery: ClaimedDelivery, _ message: WebhookMessage, with client: HTTPClient) async -> Outcome {
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST
         for (name, value) in message.headers { request.headers.add(name: name, value: value) }
