@@ -136,7 +136,7 @@ struct ReviewSummary {
             ?? openBacklog.map { ($0.objection.statement, $0.breakdown.score, $0.breakdown.accounts) }
         if backlog.isEmpty { lines.append("(empty)") }
         for (index, line) in backlog.enumerated() {
-            lines.append("\(index + 1). \(line.0) — score \(String(format: "%.2f", line.1)), \(line.2) accounts")
+            lines.append("\(index + 1). \(line.0) — score \(line.1.fixed(2)), \(line.2) accounts")
         }
         return lines.joined(separator: "\n") + "\n"
     }

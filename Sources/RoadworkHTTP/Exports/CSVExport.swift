@@ -148,7 +148,7 @@ struct CSVExport {
 
     private static let timeFormat = Date.ISO8601FormatStyle(timeZone: .gmt)
     static func time(_ date: Date) -> String { date.formatted(timeFormat) }
-    static func number(_ value: Double) -> String { String(format: "%.4f", value) }
+    static func number(_ value: Double) -> String { value.fixed(4) }
 }
 
 extension Request {

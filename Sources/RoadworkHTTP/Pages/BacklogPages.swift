@@ -21,8 +21,8 @@ struct BacklogPages {
                     let parts = [max(0, log2(1 + b.demand)), log2(b.strategic), max(0, -log2(b.coverage))]
                     let scale = 100 / max(1, logTop + 1)
                     return present(["id": entry.objection.id.lowercasedText, "statement": entry.objection.statement, "rank": entry.rank,
-                            "score": String(format: "%.1f", b.score), "demand": String(format: "%.2f", b.demand),
-                            "strategic": String(format: "%.1f", b.strategic), "coverage": String(format: "%.2f", b.coverage),
+                            "score": b.score.fixed(1), "demand": b.demand.fixed(2),
+                            "strategic": b.strategic.fixed(1), "coverage": b.coverage.fixed(2),
                             "demandWidth": Int(min(100, parts[0] * scale)), "strategicWidth": Int(min(100, parts[1] * scale)),
                             "coverageWidth": Int(min(100, parts[2] * scale)),
                             "accounts": b.accounts, "reps": b.reps, "reports": b.reports, "value": Int(b.valueAtStake),

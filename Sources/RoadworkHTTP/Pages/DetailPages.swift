@@ -18,7 +18,7 @@ struct DetailPages {
 
     /// One shipped bite on the objection page: what it did to the wall, as a chart and as a table.
     static func impactRow(_ publication: WallImpact.Publication) -> [String: Any] {
-        func rate(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "—" }
+        func rate(_ value: Double?) -> String { value.map { $0.fixed(1) } ?? "—" }
         return present([
             "title": publication.title, "url": publication.url, "day": publication.publishedOn.description,
             "verdict": publication.verdict.label, "verdictKey": publication.verdict.rawValue,

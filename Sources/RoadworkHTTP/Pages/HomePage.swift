@@ -56,7 +56,7 @@ struct HomePage {
                         ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement, "recent": $0.accountsRecent, "before": $0.accountsBefore]
                     },
                     "backlog": backlog.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement, "rank": $0.rank,
-                                              "score": String(format: "%.1f", $0.breakdown.score)] },
+                                              "score": $0.breakdown.score.fixed(1)] },
                 ]
                 if identity.role == .rep {
                     values["mine"] = try store.reports(ReportFilter(reporterID: identity.userID), after: nil, limit: 5).map {
@@ -115,7 +115,7 @@ enum Sparkline {
         let top = Double(max(1, counts.max() ?? 1))
         let step = width / Double(counts.count - 1)
         let points = counts.enumerated().map { index, value in
-            String(format: "%.1f,%.1f", Double(index) * step, height - 2 - (Double(value) / top) * (height - 4))
+            (Double(index) * step).fixed(1) + "," + (height - 2 - (Double(value) / top) * (height - 4)).fixed(1)
         }.joined(separator: " ")
         return """
         <svg class="spark" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" role="img" aria-label="\(label): \(counts.map(String.init).joined(separator: ", "))"><polyline fill="none" stroke="#0b5cad" stroke-width="2" points="\(points)"/></svg>

@@ -13,7 +13,7 @@ enum ImpactChart {
         let plot = height - top - bottom
         func y(_ value: Double) -> Double { top + plot - value / Double(top1) * plot }
         func x(_ week: Int) -> Double { left + Double(week + WallImpact.window) * slot }
-        func number(_ value: Double) -> String { String(format: "%.1f", value) }
+        func number(_ value: Double) -> String { value.fixed(1) }
         var parts: [String] = []
         parts.append("<line x1=\"\(number(left))\" y1=\"\(number(y(0)))\" x2=\"\(number(width - right))\" y2=\"\(number(y(0)))\" stroke=\"#57606a\"/>")
         parts.append("<text x=\"\(number(left - 6))\" y=\"\(number(y(Double(top1)) + 5))\" text-anchor=\"end\" font-size=\"19\" fill=\"#57606a\">\(top1)</text>")
@@ -38,13 +38,13 @@ enum ImpactChart {
 
     /// The figures in words: what the chart says to someone who cannot see it.
     static func describe(_ publication: WallImpact.Publication) -> String {
-        let before = String(format: "%.1f", publication.beforeRate)
-        let after = publication.afterRate.map { String(format: "%.1f", $0) } ?? "not yet measured"
+        let before = publication.beforeRate.fixed(1)
+        let after = publication.afterRate.map { $0.fixed(1) } ?? "not yet measured"
         return "\(before) a week in the \(WallImpact.window) weeks before \(publication.publishedOn), \(after) a week in the \(publication.weeksAfter) complete weeks after; \(publication.verdict.label)."
     }
 
     private static func rateLine(from: Double, to: Double, at y: Double, color: String) -> String {
-        let (x1, x2, y1) = (String(format: "%.1f", from), String(format: "%.1f", to), String(format: "%.1f", y))
+        let (x1, x2, y1) = (from.fixed(1), to.fixed(1), y.fixed(1))
         return "<line x1=\"\(x1)\" y1=\"\(y1)\" x2=\"\(x2)\" y2=\"\(y1)\" stroke=\"\(color)\" stroke-width=\"2\" stroke-dasharray=\"2 3\"/>"
     }
 

@@ -210,7 +210,7 @@ struct ReviewPages {
                 present(["name": summary.names[signoff.userID] ?? "?", "role": signoff.role.rawValue.replacingOccurrences(of: "_", with: " "),
                          "version": signoff.lineupVersion, "at": signoff.at.formatted(time), "stale": signoff.lineupVersion != review.lineup.version ? true : nil])
             },
-            "backlog": backlog.map { ["statement": $0.0, "score": String(format: "%.2f", $0.1), "accounts": $0.2] as [String: Any] },
+            "backlog": backlog.map { ["statement": $0.0, "score": $0.1.fixed(2), "accounts": $0.2] as [String: Any] },
         ])
     }
 

@@ -54,6 +54,6 @@ struct SignInPages {
 enum SessionCSRF {
     static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<24).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        return (0..<24).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.lowercaseHex
     }
 }
