@@ -13,8 +13,31 @@ enum PostgresTime {
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
         let date = CivilCalendar.date(days: Int(days))
-        return String(format: "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
-                      Int64(date.year), Int64(date.month), Int64(date.day), secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60, fraction)
+        guard (0...9999).contains(date.year) else {
+            return String(format: "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
+                          Int64(date.year), Int64(date.month), Int64(date.day), secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60, fraction)
+        }
+        // Digits written in place: String(format:) cost more than the rest of sending the parameter.
+        var text: [UInt8] = []
+        text.reserveCapacity(29)
+        func digits(_ value: Int64, _ width: Int, then separator: Character?) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                text.append(UInt8(48 + value / divisor % 10))
+                divisor /= 10
+            }
+            if let separator { text.append(separator.asciiValue!) }
+        }
+        digits(Int64(date.year), 4, then: "-")
+        digits(Int64(date.month), 2, then: "-")
+        digits(Int64(date.day), 2, then: " ")
+        digits(secondOfDay / 3600, 2, then: ":")
+        digits(secondOfDay / 60 % 60, 2, then: ":")
+        digits(secondOfDay % 60, 2, then: ".")
+        digits(fraction, 6, then: nil)
+        text.append(contentsOf: "+00".utf8)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH[:MM]]`; a bare date is midnight UTC.

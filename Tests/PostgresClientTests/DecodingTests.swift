@@ -107,4 +107,25 @@ struct DecodingTests {
         #expect(PostgresTime.parse("1969-12-31 23:59:59+00") == Date(timeIntervalSince1970: -1))
         #expect(PostgresTime.parse("2023-11-14 22:13") == nil)
     }
+
+    @Test("Times are written as Foundation's UTC calendar reads them, to the microsecond, from 1900 to 2200")
+    func timestampsFormatAsTheCalendarSays() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        var mismatches: [String] = []
+        for _ in 0..<5_000 {
+            let micros = Int64.random(in: -2_208_988_800_000_000...7_258_118_400_000_000, using: &generator)
+            let date = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+            // The microsecond the time is written at (the division above may land one off it).
+            let written = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+            let fraction = (written % 1_000_000 + 1_000_000) % 1_000_000
+            let whole = Date(timeIntervalSince1970: Double((written - fraction) / 1_000_000))
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: whole)
+            let expected = String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", parts.year!, parts.month!, parts.day!,
+                                  parts.hour!, parts.minute!, parts.second!, fraction)
+            if PostgresTime.format(date) != expected { mismatches.append("\(micros): \(PostgresTime.format(date)) vs \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "first: \(mismatches.prefix(3))")
+    }
 }
