@@ -81,19 +81,25 @@ extension Store {
 
     /// The content board: up to `perColumn` bites of each status, most recently changed first, each with its objection's
     /// statement (or its opportunity's title) and its assignee's name, in one statement whatever the number of cards.
+    /// Each column is its own branch naming its status and limit as constants: the planner then knows a rare status from its
+    /// statistics and reads it from the board index (org, status, updated). With the status and limit as parameters its
+    /// cached plan walked the list index (org, updated) past every bite of the other statuses (11–23 ms at 9k bites).
     public func contentBoard(statuses: [ContentStatus], perColumn: Int) throws -> [ContentCard] {
-        try connection.query(
+        guard !statuses.isEmpty else { return [] }
+        let columns = statuses.enumerated().map { position, status in
+            "(SELECT \(position) AS position, * FROM content_items WHERE org_id = $1 AND status = '\(status.rawValue)' "
+                + "ORDER BY updated_at DESC, id DESC LIMIT \(perColumn))"
+        }
+        return try connection.query(
             """
             SELECT \(Self.contentColumnsOf("c")), coalesce(o.statement, f.title) AS target_title, u.name AS assignee_name
-            FROM unnest($2::text[]) WITH ORDINALITY AS s(status, position)
-            CROSS JOIN LATERAL (SELECT * FROM content_items WHERE org_id = $1 AND status = s.status
-                                ORDER BY updated_at DESC, id DESC LIMIT $3) c
+            FROM (\(columns.joined(separator: " UNION ALL "))) c
             LEFT JOIN objections o ON o.id = c.objection_id
             LEFT JOIN focus_items f ON f.id = c.opportunity_id
             LEFT JOIN users u ON u.id = c.assignee_id
-            ORDER BY s.position, c.updated_at DESC, c.id DESC
+            ORDER BY c.position, c.updated_at DESC, c.id DESC
             """,
-            [orgID, statuses.map(\.rawValue), perColumn]
+            [orgID]
         ).rows.map { ContentCard(item: try Self.content(from: $0), targetTitle: try $0.decode("target_title"),
                                  assigneeName: try $0.decode("assignee_name")) }
     }

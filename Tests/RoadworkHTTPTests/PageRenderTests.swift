@@ -63,4 +63,26 @@ struct PageRenderTests {
             }
         }
     }
+
+    @Test func theContentBoardOffersEveryStatusOnACardWithItsOwnSelected() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let objection = try await client.create("objections", token: marketer, ["statement": "Board needs SSO"])["id"] as! String
+            let bite = try await client.create("content", token: marketer, ["objection_id": objection, "title": "SSO one-pager", "format": "one_pager"])
+            try await client.execute(uri: "/content", method: .get, headers: [.cookie: "roadwork_session=\(marketer)", .accept: "text/html"]) { response in
+                let html = String(buffer: response.body)
+                let start = try #require(html.range(of: "id=\"\(bite["id"] as! String)\""))
+                let end = try #require(html.range(of: "</article>", range: start.upperBound..<html.endIndex))
+                let card = String(html[start.lowerBound..<end.lowerBound])
+                for status in ContentStatus.allCases {
+                    let selected = status.rawValue == bite["status"] as? String ? " selected" : ""
+                    #expect(card.contains("<option value=\"\(status.rawValue)\"\(selected)>"), "\(status.rawValue)")
+                }
+                #expect(card.components(separatedBy: " selected>").count == 2)
+                #expect(card.contains("one pager · Board needs SSO"))
+            }
+        }
+    }
 }
