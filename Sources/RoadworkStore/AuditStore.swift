@@ -39,18 +39,21 @@ extension Store {
 
     /// Audit events newest first, optionally for one object, before the `id` cursor.
     public func auditEvents(objectID: UUID?, before cursor: Int64?, limit: Int) throws -> [AuditEvent] {
-        try connection.query(
-            """
-            SELECT id, actor_id, action, object_type, object_id, before::text AS before, after::text AS after, at
-            FROM audit_events
-            WHERE org_id = $1 AND ($2::uuid IS NULL OR object_id = $2) AND ($3::bigint IS NULL OR id < $3)
-            ORDER BY id DESC LIMIT $4
-            """,
-            [orgID, objectID, cursor, limit]
-        ).rows.map { row in
-            AuditEvent(id: try row.decode("id"), actorID: try row.decode("actor_id"), action: try row.decode("action"),
-                       objectType: try row.decode("object_type"), objectID: try row.decode("object_id"),
-                       before: try row.decode("before"), after: try row.decode("after"), at: try row.decode("at"))
+        try run(auditEventsRead(objectID: objectID, before: cursor, limit: limit))
+    }
+
+    public func auditEventsRead(objectID: UUID?, before cursor: Int64?, limit: Int) -> StoreRead<[AuditEvent]> {
+        StoreRead(sql: """
+                  SELECT id, actor_id, action, object_type, object_id, before::text AS before, after::text AS after, at
+                  FROM audit_events
+                  WHERE org_id = $1 AND ($2::uuid IS NULL OR object_id = $2) AND ($3::bigint IS NULL OR id < $3)
+                  ORDER BY id DESC LIMIT $4
+                  """, parameters: [orgID, objectID, cursor, limit]) { result in
+            try result.rows.map { row in
+                AuditEvent(id: try row.decode("id"), actorID: try row.decode("actor_id"), action: try row.decode("action"),
+                           objectType: try row.decode("object_type"), objectID: try row.decode("object_id"),
+                           before: try row.decode("before"), after: try row.decode("after"), at: try row.decode("at"))
+            }
         }
     }
 }

@@ -36,8 +36,11 @@ extension Store {
     /// The backlog, highest score first: an indexed read of the kept aggregates, whatever the number of reports.
     /// Scored with the organization's settings (read in the same statement) unless `scoring` is given.
     public func backlog(limit: Int, scoring given: BacklogScoring? = nil, now: Date = BacklogScoring.currentMinute()) throws -> [BacklogEntry] {
-        let rows = try connection.query(
-            """
+        try run(backlogRead(limit: limit, scoring: given, now: now))
+    }
+
+    public func backlogRead(limit: Int, scoring given: BacklogScoring? = nil, now: Date = BacklogScoring.currentMinute()) -> StoreRead<[BacklogEntry]> {
+        StoreRead(sql: """
             SELECT o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at, o.updated_at,
                    o.accounts, o.reps, o.reports, o.demand_log2, o.strategic, o.coverage, o.value_at_stake, o.last_reported_on,
                    \(Self.backlogJoinedColumns),
@@ -52,9 +55,8 @@ extension Store {
             """,
             // The limit is written into the statement (one prepared statement per limit asked for): as a parameter the
             // planner guesses a tenth of the rows, the cached plan looks dear, and every call was planned again (0.34 ms).
-            [orgID]
-        ).rows
-        return try rows.enumerated().compactMap { (index, row) -> BacklogEntry? in
+            parameters: [orgID]
+        ) { result in try result.rows.enumerated().compactMap { (index, row) -> BacklogEntry? in
             let scoring = try given ?? BacklogScoring(halfLifeDays: row.decode("half_life_days"), referenceDealSize: row.decode("reference_deal_size"))
             let breakdown = ScoreBreakdown(
                 accounts: try row.decode("accounts"), reps: try row.decode("reps"), reports: try row.decode("reports"),
@@ -68,7 +70,7 @@ extension Store {
                 obstacle: try row.decode("f_id", as: UUID?.self) == nil ? nil : try Self.focusItem(from: PrefixedRow(row, "f_")),
                 activeContent: try row.decode("c_id", as: UUID?.self) == nil ? nil : try Self.content(from: PrefixedRow(row, "c_"))
             )
-        }
+        } }
     }
 
     /// Hands the highest-scored open objection with no active bite to the actor as an in-progress item, atomically;

@@ -67,16 +67,21 @@ extension Store {
     /// Content items, most recently changed first.
     public func contentItems(objectionID: UUID?, opportunityID: UUID? = nil, status: ContentStatus?, assigneeID: UUID?, publishedOnly: Bool,
                              after cursor: (Date, UUID)?, limit: Int) throws -> [ContentItem] {
-        try connection.query(
-            """
-            SELECT \(Self.contentColumns) FROM content_items
-            WHERE org_id = $1 AND ($2::uuid IS NULL OR objection_id = $2) AND ($3::text IS NULL OR status = $3)
-              AND ($4::uuid IS NULL OR assignee_id = $4) AND (NOT $5 OR status = 'published')
-              AND ($6::timestamptz IS NULL OR (updated_at, id) < ($6, $7::uuid)) AND ($9::uuid IS NULL OR opportunity_id = $9)
-            ORDER BY updated_at DESC, id DESC LIMIT $8
-            """,
-            [orgID, objectionID, status?.rawValue, assigneeID, publishedOnly, cursor?.0, cursor?.1, limit, opportunityID]
-        ).rows.map(Self.content(from:))
+        try run(contentItemsRead(objectionID: objectionID, opportunityID: opportunityID, status: status, assigneeID: assigneeID,
+                                 publishedOnly: publishedOnly, after: cursor, limit: limit))
+    }
+
+    public func contentItemsRead(objectionID: UUID?, opportunityID: UUID? = nil, status: ContentStatus?, assigneeID: UUID?, publishedOnly: Bool,
+                                 after cursor: (Date, UUID)?, limit: Int) -> StoreRead<[ContentItem]> {
+        StoreRead(sql: """
+                  SELECT \(Self.contentColumns) FROM content_items
+                  WHERE org_id = $1 AND ($2::uuid IS NULL OR objection_id = $2) AND ($3::text IS NULL OR status = $3)
+                    AND ($4::uuid IS NULL OR assignee_id = $4) AND (NOT $5 OR status = 'published')
+                    AND ($6::timestamptz IS NULL OR (updated_at, id) < ($6, $7::uuid)) AND ($9::uuid IS NULL OR opportunity_id = $9)
+                  ORDER BY updated_at DESC, id DESC LIMIT $8
+                  """, parameters: [orgID, objectionID, status?.rawValue, assigneeID, publishedOnly, cursor?.0, cursor?.1, limit, opportunityID]) {
+            try $0.rows.map(Self.content(from:))
+        }
     }
 
     /// The content board: up to `perColumn` bites of each status, most recently changed first, each with its objection's
@@ -203,17 +208,20 @@ public struct Notification: Sendable, Codable {
 extension Store {
     /// The actor's notifications, newest first.
     public func notifications(unreadOnly: Bool, after cursor: (Date, UUID)?, limit: Int) throws -> [Notification] {
-        try connection.query(
-            """
-            SELECT id, message, content_id, objection_id, created_at, read_at FROM notifications
-            WHERE org_id = $1 AND user_id = $2 AND (NOT $3 OR read_at IS NULL)
-              AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
-            ORDER BY created_at DESC, id DESC LIMIT $6
-            """,
-            [orgID, actorID, unreadOnly, cursor?.0, cursor?.1, limit]
-        ).rows.map { row in
-            Notification(id: try row.decode("id"), message: try row.decode("message"), contentID: try row.decode("content_id"),
-                         objectionID: try row.decode("objection_id"), createdAt: try row.decode("created_at"), readAt: try row.decode("read_at"))
+        try run(notificationsRead(unreadOnly: unreadOnly, after: cursor, limit: limit))
+    }
+
+    public func notificationsRead(unreadOnly: Bool, after cursor: (Date, UUID)?, limit: Int) -> StoreRead<[Notification]> {
+        StoreRead(sql: """
+                  SELECT id, message, content_id, objection_id, created_at, read_at FROM notifications
+                  WHERE org_id = $1 AND user_id = $2 AND (NOT $3 OR read_at IS NULL)
+                    AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+                  ORDER BY created_at DESC, id DESC LIMIT $6
+                  """, parameters: [orgID, actorID, unreadOnly, cursor?.0, cursor?.1, limit]) { result in
+            try result.rows.map { row in
+                Notification(id: try row.decode("id"), message: try row.decode("message"), contentID: try row.decode("content_id"),
+                             objectionID: try row.decode("objection_id"), createdAt: try row.decode("created_at"), readAt: try row.decode("read_at"))
+            }
         }
     }
 

@@ -73,18 +73,21 @@ extension Store {
 
     /// The accounts a person reported, most recently reported first, with how each ended if anyone recorded it.
     public func reportedDeals(reporterID: UUID, limit: Int) throws -> [ReportedDeal] {
-        try connection.query(
-            """
-            SELECT DISTINCT ON (r.account_key) r.account, r.stage, r.occurred_on, o.outcome
-            FROM field_reports r LEFT JOIN deal_outcomes o ON o.org_id = r.org_id AND o.account_key = r.account_key
-            WHERE r.org_id = $1 AND r.reporter_id = $2
-            ORDER BY r.account_key, r.occurred_on DESC, r.created_at DESC
-            """,
-            [orgID, reporterID]
-        ).rows.map { row in
-            ReportedDeal(account: try row.decode("account"), lastStage: (try row.decode("stage", as: String?.self)).flatMap(BuyingStage.init(rawValue:)),
-                         lastReportedOn: try row.decode("occurred_on"), outcome: (try row.decode("outcome", as: String?.self)).flatMap(DealResult.init(rawValue:)))
+        try run(reportedDealsRead(reporterID: reporterID, limit: limit))
+    }
+
+    public func reportedDealsRead(reporterID: UUID, limit: Int) -> StoreRead<[ReportedDeal]> {
+        StoreRead(sql: """
+                  SELECT DISTINCT ON (r.account_key) r.account, r.stage, r.occurred_on, o.outcome
+                  FROM field_reports r LEFT JOIN deal_outcomes o ON o.org_id = r.org_id AND o.account_key = r.account_key
+                  WHERE r.org_id = $1 AND r.reporter_id = $2
+                  ORDER BY r.account_key, r.occurred_on DESC, r.created_at DESC
+                  """, parameters: [orgID, reporterID]) { result in
+            try result.rows.map { row in
+                ReportedDeal(account: try row.decode("account"), lastStage: (try row.decode("stage", as: String?.self)).flatMap(BuyingStage.init(rawValue:)),
+                             lastReportedOn: try row.decode("occurred_on"), outcome: (try row.decode("outcome", as: String?.self)).flatMap(DealResult.init(rawValue:)))
+            }
+            .sorted { ($0.lastReportedOn, $0.account) > ($1.lastReportedOn, $1.account) }.prefix(limit).map { $0 }
         }
-        .sorted { ($0.lastReportedOn, $0.account) > ($1.lastReportedOn, $1.account) }.prefix(limit).map { $0 }
     }
 }

@@ -54,23 +54,28 @@ extension Store {
 
     /// Today's Top 5 of both kinds, by rank.
     public func topFive() throws -> (opportunities: [FocusItem], obstacles: [FocusItem]) {
-        let items = try connection.query(
-            "SELECT \(Self.focusColumns) FROM focus_items WHERE org_id = $1 AND status = 'top5' ORDER BY kind, rank", [orgID]
-        ).rows.map(Self.focusItem(from:))
-        return (items.filter { $0.kind == .opportunity }, items.filter { $0.kind == .obstacle })
+        try run(topFiveRead())
+    }
+
+    public func topFiveRead() -> StoreRead<(opportunities: [FocusItem], obstacles: [FocusItem])> {
+        StoreRead(sql: "SELECT \(Self.focusColumns) FROM focus_items WHERE org_id = $1 AND status = 'top5' ORDER BY kind, rank", parameters: [orgID]) {
+            let items = try $0.rows.map(Self.focusItem(from:))
+            return (items.filter { $0.kind == .opportunity }, items.filter { $0.kind == .obstacle })
+        }
+    }
+
+    /// Bites (not retired) and published bites of each Top 5 item.
+    public func topFiveProgressRead() -> StoreRead<[UUID: (bites: Int, published: Int)]> {
+        StoreRead(sql: """
+                  SELECT p.obstacle_id, p.bites, p.published FROM obstacle_progress p JOIN focus_items f ON f.id = p.obstacle_id
+                  WHERE p.org_id = $1 AND f.org_id = $1 AND f.status = 'top5'
+                  """, parameters: [orgID]) { try Self.progress(from: $0.rows) }
     }
 
     /// Today's Top 5 with each item's bites and published bites, in one round trip (two statements in a pipeline).
     public func topFiveWithProgress() throws -> (opportunities: [FocusItem], obstacles: [FocusItem], progress: [UUID: (bites: Int, published: Int)]) {
-        let results = try connection.queries([
-            ("SELECT \(Self.focusColumns) FROM focus_items WHERE org_id = $1 AND status = 'top5' ORDER BY kind, rank", [orgID]),
-            ("""
-             SELECT p.obstacle_id, p.bites, p.published FROM obstacle_progress p JOIN focus_items f ON f.id = p.obstacle_id
-             WHERE p.org_id = $1 AND f.org_id = $1 AND f.status = 'top5'
-             """, [orgID]),
-        ])
-        let items = try results[0].rows.map(Self.focusItem(from:))
-        return (items.filter { $0.kind == .opportunity }, items.filter { $0.kind == .obstacle }, try Self.progress(from: results[1].rows))
+        let (top, progress) = try run(topFiveRead(), topFiveProgressRead())
+        return (top.opportunities, top.obstacles, progress)
     }
 
     /// Edits title/description or retires/restores an item; retiring a Top 5 item takes it off the lineup.
@@ -111,18 +116,16 @@ extension Store {
         })
     }
 
-    /// The newest bites (not retired) of each opportunity, up to `perItem` each, in one statement.
-    public func opportunityBites(opportunityIDs: [UUID], perItem: Int) throws -> [UUID: [ContentItem]] {
-        guard !opportunityIDs.isEmpty else { return [:] }
-        let items = try connection.query(
-            """
-            SELECT \(Self.contentColumnsOf("c")) FROM unnest($2::uuid[]) AS f(id)
-            CROSS JOIN LATERAL (SELECT * FROM content_items WHERE opportunity_id = f.id AND org_id = $1 AND status <> 'retired'
-                                ORDER BY updated_at DESC LIMIT $3) c
-            """,
-            [orgID, opportunityIDs, perItem]
-        ).rows.map(Self.content(from:))
-        return Dictionary(grouping: items) { $0.opportunityID! }
+    /// The newest bites (not retired) of each Top 5 opportunity, up to `perItem` each, in one statement.
+    public func topFiveOpportunityBitesRead(perItem: Int) -> StoreRead<[UUID: [ContentItem]]> {
+        StoreRead(sql: """
+                  SELECT \(Self.contentColumnsOf("c")) FROM focus_items f
+                  CROSS JOIN LATERAL (SELECT * FROM content_items WHERE opportunity_id = f.id AND org_id = $1 AND status <> 'retired'
+                                      ORDER BY updated_at DESC LIMIT $2) c
+                  WHERE f.org_id = $1 AND f.status = 'top5' AND f.kind = 'opportunity'
+                  """, parameters: [orgID, perItem]) {
+            Dictionary(grouping: try $0.rows.map(Self.content(from:))) { $0.opportunityID! }
+        }
     }
 }
 

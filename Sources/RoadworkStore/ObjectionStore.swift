@@ -2,6 +2,15 @@ import Foundation
 import PostgresClient
 import RoadworkDomain
 
+/// An objection as its page shows it (`Store.objectionOverview`).
+public struct ObjectionOverview: Sendable {
+    public let objection: Objection
+    public let obstacle: FocusItem?
+    public let reports: [FieldReport]
+    public let content: [ContentItem]
+    public let audit: [AuditEvent]
+}
+
 extension Store {
     static let objectionColumns = "id, statement, obstacle_id, status, merged_into_id, report_count, version, created_at, updated_at"
 
@@ -31,8 +40,31 @@ extension Store {
     }
 
     public func objection(id: UUID) throws -> Objection? {
-        try connection.query("SELECT \(Self.objectionColumns) FROM objections WHERE org_id = $1 AND id = $2", [orgID, id])
-            .first.map(Self.objection(from:))
+        try run(objectionRead(id: id))
+    }
+
+    public func objectionRead(id: UUID) -> StoreRead<Objection?> {
+        StoreRead(sql: "SELECT \(Self.objectionColumns) FROM objections WHERE org_id = $1 AND id = $2", parameters: [orgID, id]) {
+            try $0.first.map(Self.objection(from:))
+        }
+    }
+
+    /// An objection with what its page shows: its obstacle, its newest reports (a rep's own only) and bites (a rep's
+    /// published only), and its newest audit events (up to `auditLimit`), all sent in one pipeline. A merged objection's
+    /// reports are read again once its target is known, as `reports` reads them.
+    public func objectionOverview(id: UUID, reporterID: UUID?, publishedOnly: Bool, limit: Int, auditLimit: Int) throws -> ObjectionOverview? {
+        let filter = ReportFilter(objectionID: id, reporterID: reporterID)
+        let obstacle = StoreRead(sql: """
+                                 SELECT \(Self.focusColumns) FROM focus_items
+                                 WHERE org_id = $1 AND id = (SELECT obstacle_id FROM objections WHERE org_id = $1 AND id = $2)
+                                 """, parameters: [orgID, id]) { try $0.first.map(Self.focusItem(from:)) }
+        let (objection, obstacleItem, reports, content, audit) = try run(
+            objectionRead(id: id), obstacle, reportsRead(filter, mergedInto: nil, after: nil, limit: limit),
+            contentItemsRead(objectionID: id, status: nil, assigneeID: nil, publishedOnly: publishedOnly, after: nil, limit: limit),
+            auditEventsRead(objectID: id, before: nil, limit: auditLimit))
+        guard let objection else { return nil }
+        let reportsShown = try objection.mergedIntoID.map { try run(reportsRead(filter, mergedInto: $0, after: nil, limit: limit)) } ?? reports
+        return ObjectionOverview(objection: objection, obstacle: obstacleItem, reports: reportsShown, content: content, audit: audit)
     }
 
     /// Objections newest first, filtered by status, obstacle and a text search.
@@ -49,18 +81,17 @@ extension Store {
         ).rows.map(Self.objection(from:))
     }
 
-    /// The newest open objections under each of these obstacles, in one statement.
-    public func newestOpenObjections(obstacleIDs: [UUID], limit: Int) throws -> [UUID: [Objection]] {
-        let rows = try connection.query(
-            """
-            SELECT f.id AS under, \(Self.objectionColumnsOfO) FROM unnest($2::uuid[]) AS f(id)
-            CROSS JOIN LATERAL (SELECT * FROM objections WHERE org_id = $1 AND obstacle_id = f.id AND status = 'open'
-                                ORDER BY created_at DESC, id LIMIT $3) o  -- the order of objections_obstacle_idx, so no sort
-            ORDER BY o.created_at DESC, o.id
-            """,
-            [orgID, obstacleIDs, limit]
-        ).rows
-        return try Dictionary(grouping: rows) { try $0.decode("under", as: UUID.self) }.mapValues { try $0.map(Self.objection(from:)) }
+    /// The newest open objections under each Top 5 obstacle, in one statement.
+    public func newestOpenObjectionsUnderTopFiveRead(limit: Int) -> StoreRead<[UUID: [Objection]]> {
+        StoreRead(sql: """
+                  SELECT f.id AS under, \(Self.objectionColumnsOfO) FROM focus_items f
+                  CROSS JOIN LATERAL (SELECT * FROM objections WHERE org_id = $1 AND obstacle_id = f.id AND status = 'open'
+                                      ORDER BY created_at DESC, id LIMIT $2) o  -- the order of objections_obstacle_idx, so no sort
+                  WHERE f.org_id = $1 AND f.status = 'top5' AND f.kind = 'obstacle'
+                  ORDER BY o.created_at DESC, o.id
+                  """, parameters: [orgID, limit]) {
+            try Dictionary(grouping: $0.rows) { try $0.decode("under", as: UUID.self) }.mapValues { try $0.map(Self.objection(from:)) }
+        }
     }
 
     /// Changes statement, obstacle or status (dismiss/reopen); dismissing takes it off the backlog, keeping history.

@@ -194,23 +194,24 @@ extension Store {
     /// Reports newest first. An objection's are those counted to it or, once it was merged away, those filed against it
     /// (now counted to the merge's target: merges point every source at the final target).
     public func reports(_ filter: ReportFilter, after cursor: (Date, UUID)?, limit: Int) throws -> [FieldReport] {
-        var counted = filter.objectionID
-        var filedAgainst: UUID?
-        if let id = filter.objectionID, let target = try objection(id: id)?.mergedIntoID {
-            (counted, filedAgainst) = (target, id)
+        let mergedInto = try filter.objectionID.flatMap { try objection(id: $0)?.mergedIntoID }
+        return try run(reportsRead(filter, mergedInto: mergedInto, after: cursor, limit: limit))
+    }
+
+    /// What `reports` reads once it knows whether the filter's objection was merged into another (`mergedInto`).
+    public func reportsRead(_ filter: ReportFilter, mergedInto: UUID?, after cursor: (Date, UUID)?, limit: Int) -> StoreRead<[FieldReport]> {
+        let (counted, filedAgainst) = mergedInto.map { ($0, filter.objectionID) } ?? (filter.objectionID, nil)
+        return StoreRead(sql: """
+                         SELECT \(Self.reportColumns) FROM field_reports
+                         WHERE org_id = $1 AND ($2::uuid IS NULL OR reporter_id = $2)
+                           AND ($3::boolean IS NULL OR (objection_id IS NOT NULL) = $3)
+                           AND ($4::uuid IS NULL OR counted_objection_id = $4) AND ($9::uuid IS NULL OR objection_id = $9)
+                           AND ($5::text IS NULL OR account_key = lower(btrim($5)))
+                           AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
+                         ORDER BY created_at DESC, id DESC LIMIT $8
+                         """, parameters: [orgID, filter.reporterID, filter.triaged, counted, filter.account, cursor?.0, cursor?.1, limit, filedAgainst]) {
+            try $0.rows.map(Self.report(from:))
         }
-        return try connection.query(
-            """
-            SELECT \(Self.reportColumns) FROM field_reports
-            WHERE org_id = $1 AND ($2::uuid IS NULL OR reporter_id = $2)
-              AND ($3::boolean IS NULL OR (objection_id IS NOT NULL) = $3)
-              AND ($4::uuid IS NULL OR counted_objection_id = $4) AND ($9::uuid IS NULL OR objection_id = $9)
-              AND ($5::text IS NULL OR account_key = lower(btrim($5)))
-              AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
-            ORDER BY created_at DESC, id DESC LIMIT $8
-            """,
-            [orgID, filter.reporterID, filter.triaged, counted, filter.account, cursor?.0, cursor?.1, limit, filedAgainst]
-        ).rows.map(Self.report(from:))
     }
 
     /// Links a report to an objection (or a new one made from it); moving it from another objection rebuilds both.

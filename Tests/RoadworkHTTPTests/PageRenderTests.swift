@@ -85,4 +85,48 @@ struct PageRenderTests {
             }
         }
     }
+
+    @Test func anObjectionsPageShowsItsObstacleItsReportsItsBitesAndItsHistory() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        let other = try await app.organization()
+        try await app.test { client in
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let rep = try await client.token(org.emails[.rep]!)
+            let head = try await client.token(org.emails[.salesHead]!)
+            let obstacle = try await client.create("items", token: marketer, ["kind": "obstacle", "title": "Security reviews stall"])["id"] as! String
+            let sso = try await client.create("objections", token: marketer, ["statement": "No SSO", "obstacle_id": obstacle])["id"] as! String
+            let saml = try await client.create("objections", token: marketer, ["statement": "No SAML login"])["id"] as! String
+            for (token, summary, objection) in [(rep, "Rep asked for SSO", sso), (head, "Head heard SSO", sso),
+                                                (rep, "Rep asked for SAML", saml), (head, "Head heard SAML", saml)] {
+                _ = try await client.create("reports", token: token, ["summary": summary, "account": "Acme", "objection_id": objection])
+            }
+            _ = try await client.create("content", token: marketer, ["objection_id": sso, "title": "SSO one-pager draft", "format": "one_pager"])
+            try await client.call(.post, "/api/v1/objections/\(saml)/merge", token: marketer, body: ["into": sso]) { #expect($0.status == .ok) }
+            func page(_ id: String, _ token: String) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: "/objections/\(id)", method: .get, headers: [.cookie: "roadwork_session=\(token)", .accept: "text/html"]) {
+                    ($0.status, String(buffer: $0.body))
+                }
+            }
+            // The target counts every report, its own and the merged wall's; its obstacle, bite and history show.
+            let (status, target) = try await page(sso, marketer)
+            #expect(status == .ok)
+            for text in ["Rep asked for SSO", "Head heard SSO", "Rep asked for SAML", "Head heard SAML", "Security reviews stall",
+                         "SSO one-pager draft", "objection.created"] {
+                #expect(target.contains(text), "\(text)")
+            }
+            // The merged wall shows the reports filed against it, not its target's.
+            let (_, merged) = try await page(saml, marketer)
+            #expect(merged.contains("Rep asked for SAML") && merged.contains("Head heard SAML") && merged.contains("objection.merged"))
+            #expect(!merged.contains("Rep asked for SSO") && !merged.contains("Head heard SSO") && !merged.contains("Security reviews stall"))
+            // A rep sees their own reports and only published bites.
+            let (_, repView) = try await page(sso, rep)
+            #expect(repView.contains("Rep asked for SSO") && repView.contains("Rep asked for SAML"))
+            #expect(!repView.contains("Head heard") && !repView.contains("SSO one-pager draft"))
+            // Another organization's marketer finds nothing there.
+            let stranger = try await client.token(other.emails[.marketer]!)
+            let (strangerStatus, strangerView) = try await page(sso, stranger)
+            #expect(strangerStatus == .notFound && !strangerView.contains("No SSO") && !strangerView.contains("Rep asked"))
+        }
+    }
 }

@@ -37,10 +37,9 @@ struct DetailPages {
             let identity = try await web.identity(request)
             let id = try request.uuidParameter("id", context: context, what: "objection")
             let values = try await web.readIfFound(identity) { store -> [String: Any]? in
-                guard let objection = try store.objection(id: id) else { return nil }
-                let obstacle = try objection.obstacleID.flatMap { try store.focusItem(id: $0) }
-                let reports = try store.reports(ReportFilter(objectionID: id, reporterID: identity.role == .rep ? identity.userID : nil), after: nil, limit: 50)
-                let content = try store.contentItems(objectionID: id, status: nil, assigneeID: nil, publishedOnly: identity.role == .rep, after: nil, limit: 50)
+                guard let overview = try store.objectionOverview(id: id, reporterID: identity.role == .rep ? identity.userID : nil,
+                                                                 publishedOnly: identity.role == .rep, limit: 50, auditLimit: 20) else { return nil }
+                let (objection, obstacle, reports, content) = (overview.objection, overview.obstacle, overview.reports, overview.content)
                 // The chart reads every report of the wall around each publication: kept a minute under the wall's newest
                 // publication (one of its own bites, so no other wall's key), or the wall itself before any; a bite just
                 // shipped is a new key and shows at once.
@@ -49,7 +48,7 @@ struct DetailPages {
                         "obstacle": obstacle?.title, "obstacleID": obstacle?.id.lowercasedText,
                         "reports": reports.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] },
                         "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },
-                        "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }])
+                        "audit": overview.audit.map { ["action": $0.action, "at": Day($0.at).description] }])
             }
             guard var values, let impactKey = values.removeValue(forKey: "impactKey") as? UUID else { throw Problem.notFound("objection") }
             let wallImpact = try await web.wallImpacts.value(for: impactKey) {

@@ -29,13 +29,12 @@ struct HomePage {
                 }
             }
             let values = try await web.read(identity, mayLag: true) { store -> [String: Any] in
-                let top = try store.topFiveWithProgress()
-                let backlog = try store.backlog(limit: 5)
+                // Everyone's part of the page in one round trip; a rep's own reports and deals in a second.
+                let (top, progress, backlog, newest, bites, notifications) = try store.run(
+                    store.topFiveRead(), store.topFiveProgressRead(), store.backlogRead(limit: 5),
+                    store.newestOpenObjectionsUnderTopFiveRead(limit: 5), store.topFiveOpportunityBitesRead(perItem: 3),
+                    store.notificationsRead(unreadOnly: true, after: nil, limit: 5))
                 let counts = Dictionary(slow.trends.map { ($0.id, $0.counts) }, uniquingKeysWith: { a, _ in a })
-                let obstacleIDs = top.obstacles.map(\.id)
-                let newest = try store.newestOpenObjections(obstacleIDs: obstacleIDs, limit: 5)
-                let progress = top.progress
-                let bites = try store.opportunityBites(opportunityIDs: top.opportunities.map(\.id), perItem: 3)
                 let obstacles = top.obstacles.map { item -> [String: Any] in
                     ProgressBar.values(progress[item.id]).merging([
                         "id": item.id.lowercasedText, "title": item.title, "rank": item.rank ?? 0,
@@ -59,16 +58,16 @@ struct HomePage {
                                               "score": $0.breakdown.score.fixed(1)] },
                 ]
                 if identity.role == .rep {
-                    values["mine"] = try store.reports(ReportFilter(reporterID: identity.userID), after: nil, limit: 5).map {
-                        ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description]
-                    }
-                    values["deals"] = try store.reportedDeals(reporterID: identity.userID, limit: 8).map { deal -> [String: Any] in
+                    let (mine, deals) = try store.run(store.reportsRead(ReportFilter(reporterID: identity.userID), mergedInto: nil, after: nil, limit: 5),
+                                                      store.reportedDealsRead(reporterID: identity.userID, limit: 8))
+                    values["mine"] = mine.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] }
+                    values["deals"] = deals.map { deal -> [String: Any] in
                         present(["account": deal.account, "stage": deal.lastStage.map { $0.rawValue.replacingOccurrences(of: "_", with: " ") } ?? "—",
                                  "outcome": deal.outcome.map { $0 == .won ? "won" : "lost" },
                                  "isWon": deal.outcome == .won ? true : nil, "isLost": deal.outcome == .lost ? true : nil])
                     }
                 }
-                values["notifications"] = try store.notifications(unreadOnly: true, after: nil, limit: 5).map {
+                values["notifications"] = notifications.map {
                     ["id": $0.id.lowercasedText, "message": $0.message]
                 }
                 return values.mapValues { $0 as Any }
