@@ -80,6 +80,28 @@ extension Decimal: PostgresDecodable {
         self = value
     }
 
+    /// Digits with at most one point and 18 digits in all (every deal amount) are read as a whole number and a power of
+    /// ten, the value `Decimal(string:)` makes, without it (half a microsecond, fifty times in a list of reports).
+    /// Anything else (NaN, an exponent, more digits) goes the String way.
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
+        let negative = bytes.first == UInt8(ascii: "-")
+        var significand: UInt64 = 0, digits = 0, decimals = 0, point = false
+        for byte in negative ? UnsafeBufferPointer(rebasing: bytes.dropFirst()) : bytes {
+            if byte == UInt8(ascii: "."), !point {
+                point = true
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") && digits < 18 {
+                significand = significand * 10 + UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+                if point { decimals += 1 }
+            } else {
+                self.init(postgresText: String(decoding: bytes, as: UTF8.self))
+                return
+            }
+        }
+        guard digits > 0 else { self.init(postgresText: String(decoding: bytes, as: UTF8.self)); return }
+        self.init(sign: negative && significand != 0 ? .minus : .plus, exponent: -decimals, significand: Decimal(significand))
+    }
+
     /// Made once: a Locale per decoded amount was a fiftieth of filing a report.
     private static let posix = Locale(identifier: "en_US_POSIX")
 }

@@ -44,6 +44,8 @@ public final class QueryResult {
             nextColumn += 1
             return Int32(nextColumn - 1)
         }
+        // The one just read, asked again (a joined row's id: first whether it is there, then to decode it).
+        if nextColumn > 0, names[nextColumn - 1] == name { return Int32(nextColumn - 1) }
         let position = positions[name] ?? PQfnumber(result, name)
         if position >= 0 { nextColumn = Int(position) + 1 }
         return position
@@ -56,6 +58,7 @@ public final class QueryResult {
             nextColumn += 1
             return Int32(nextColumn - 1)
         }
+        if nextColumn > 0, var candidate = names[nextColumn - 1], Self.joins(&candidate, prefix, name) { return Int32(nextColumn - 1) }
         return columnIndex(prefix + name)
     }
 

@@ -41,10 +41,10 @@ extension Store {
 
     public func backlogRead(limit: Int, scoring given: BacklogScoring? = nil, now: Date = BacklogScoring.currentMinute()) -> StoreRead<[BacklogEntry]> {
         StoreRead(sql: """
-            SELECT o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at, o.updated_at,
+            SELECT g.half_life_days, g.reference_deal_size,  -- in the order a row is decoded, each found without hashing its name
                    o.accounts, o.reps, o.reports, o.demand_log2, o.strategic, o.coverage, o.value_at_stake, o.last_reported_on,
-                   \(Self.backlogJoinedColumns),
-                   g.half_life_days, g.reference_deal_size
+                   o.id, o.statement, o.obstacle_id, o.status, o.merged_into_id, o.report_count, o.version, o.created_at, o.updated_at,
+                   \(Self.backlogJoinedColumns)
             FROM objections o
             JOIN organizations g ON g.id = o.org_id
             LEFT JOIN focus_items f ON f.id = o.obstacle_id

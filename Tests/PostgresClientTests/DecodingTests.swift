@@ -92,6 +92,32 @@ struct DecodingTests {
         #expect(throws: PostgresError.self) { try empty.decode("a", prefix: "f_", as: Int.self) }
     }
 
+    @Test("Numerics read from libpq's bytes equal Decimal(string:) on the same text, to their description")
+    func numericsReadFromBytesAsFromText() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        // Random amounts at 0–6 places, their negatives, zeros, 18 and 19 digits, and more places than 18 digits hold.
+        let rows = try connection.query(
+            """
+            SELECT v::text AS text, v AS amount FROM (
+                SELECT round((random() * 10 ^ (random() * 12))::numeric, (random() * 6)::int) * sign(random() - 0.3) AS v
+                FROM generate_series(1, 3000)
+                UNION ALL SELECT unnest(ARRAY['0', '-0.00', '1500.50', '0.000001', '123456789012345678', '1234567890123456789',
+                                              '-98765432109876.5432', '1e-20']::numeric[])) n
+            """
+        ).rows
+        var mismatches: [String] = []
+        for row in rows {
+            let text: String = try row.decode("text")
+            let expected = try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")))
+            let read: Decimal = try row.decode("amount")
+            if read != expected || read.description != expected.description {
+                mismatches.append("\(text): \(read) vs \(expected)")
+            }
+        }
+        #expect(rows.count == 3008)
+        #expect(mismatches.isEmpty, "first: \(mismatches.prefix(3))")
+    }
+
     @Test func arraysWithNullsAndQuotesParse() {
         #expect(PostgresArrayLiteral.parse("{}") == [])
         #expect(PostgresArrayLiteral.parse("{a,NULL,\"NULL\",\"b c\",\"d\\\"e\"}") == ["a", nil, "NULL", "b c", "d\"e"])
