@@ -46,7 +46,8 @@ extension Store {
         StoreRead(sql: """
                   SELECT id, actor_id, action, object_type, object_id, before::text AS before, after::text AS after, at
                   FROM audit_events
-                  WHERE org_id = $1 AND ($2::uuid IS NULL OR object_id = $2) AND ($3::bigint IS NULL OR id < $3)
+                  WHERE org_id = $1 AND \(sqlFilter(objectID != nil, "object_id = $2", unset: "$2::uuid IS NULL"))
+                    AND \(sqlFilter(cursor != nil, "id < $3", unset: "$3::bigint IS NULL"))
                   ORDER BY id DESC LIMIT $4
                   """, parameters: [orgID, objectID, cursor, limit]) { result in
             try result.rows.map { row in

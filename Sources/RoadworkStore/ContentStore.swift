@@ -75,9 +75,11 @@ extension Store {
                                  after cursor: (Date, UUID)?, limit: Int) -> StoreRead<[ContentItem]> {
         StoreRead(sql: """
                   SELECT \(Self.contentColumns) FROM content_items
-                  WHERE org_id = $1 AND ($2::uuid IS NULL OR objection_id = $2) AND ($3::text IS NULL OR status = $3)
-                    AND ($4::uuid IS NULL OR assignee_id = $4) AND (NOT $5 OR status = 'published')
-                    AND ($6::timestamptz IS NULL OR (updated_at, id) < ($6, $7::uuid)) AND ($9::uuid IS NULL OR opportunity_id = $9)
+                  WHERE org_id = $1 AND \(sqlFilter(objectionID != nil, "objection_id = $2", unset: "$2::uuid IS NULL"))
+                    AND \(sqlFilter(status != nil, "status = $3", unset: "$3::text IS NULL"))
+                    AND \(sqlFilter(assigneeID != nil, "assignee_id = $4", unset: "$4::uuid IS NULL")) AND (NOT $5 OR status = 'published')
+                    AND \(sqlFilter(cursor != nil, "(updated_at, id) < ($6, $7::uuid)", unset: "$6::timestamptz IS NULL AND $7::uuid IS NULL"))
+                    AND \(sqlFilter(opportunityID != nil, "opportunity_id = $9", unset: "$9::uuid IS NULL"))
                   ORDER BY updated_at DESC, id DESC LIMIT $8
                   """, parameters: [orgID, objectionID, status?.rawValue, assigneeID, publishedOnly, cursor?.0, cursor?.1, limit, opportunityID]) {
             try $0.rows.map(Self.content(from:))

@@ -72,9 +72,10 @@ extension Store {
         try connection.query(
             """
             SELECT \(Self.objectionColumns) FROM objections
-            WHERE org_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR obstacle_id = $3)
+            WHERE org_id = $1 AND \(sqlFilter(status != nil, "status = $2", unset: "$2::text IS NULL"))
+              AND \(sqlFilter(obstacleID != nil, "obstacle_id = $3", unset: "$3::uuid IS NULL"))
               AND ($4::text IS NULL OR statement ILIKE '%' || $4 || '%' OR statement % $4)
-              AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
+              AND \(sqlFilter(cursor != nil, "(created_at, id) < ($5, $6::uuid)", unset: "$5::timestamptz IS NULL AND $6::uuid IS NULL"))
             ORDER BY created_at DESC, id DESC LIMIT $7
             """,
             [orgID, status?.rawValue, obstacleID, query, cursor?.0, cursor?.1, limit]

@@ -201,13 +201,15 @@ extension Store {
     /// What `reports` reads once it knows whether the filter's objection was merged into another (`mergedInto`).
     public func reportsRead(_ filter: ReportFilter, mergedInto: UUID?, after cursor: (Date, UUID)?, limit: Int) -> StoreRead<[FieldReport]> {
         let (counted, filedAgainst) = mergedInto.map { ($0, filter.objectionID) } ?? (filter.objectionID, nil)
+        let triaged = filter.triaged.map { $0 ? "$3::boolean AND objection_id IS NOT NULL" : "NOT $3::boolean AND objection_id IS NULL" }
         return StoreRead(sql: """
                          SELECT \(Self.reportColumns) FROM field_reports
-                         WHERE org_id = $1 AND ($2::uuid IS NULL OR reporter_id = $2)
-                           AND ($3::boolean IS NULL OR (objection_id IS NOT NULL) = $3)
-                           AND ($4::uuid IS NULL OR counted_objection_id = $4) AND ($9::uuid IS NULL OR objection_id = $9)
-                           AND ($5::text IS NULL OR account_key = lower(btrim($5)))
-                           AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
+                         WHERE org_id = $1 AND \(sqlFilter(filter.reporterID != nil, "reporter_id = $2", unset: "$2::uuid IS NULL"))
+                           AND \(triaged ?? "$3::boolean IS NULL")
+                           AND \(sqlFilter(counted != nil, "counted_objection_id = $4", unset: "$4::uuid IS NULL"))
+                           AND \(sqlFilter(filedAgainst != nil, "objection_id = $9", unset: "$9::uuid IS NULL"))
+                           AND \(sqlFilter(filter.account != nil, "account_key = lower(btrim($5))", unset: "$5::text IS NULL"))
+                           AND \(sqlFilter(cursor != nil, "(created_at, id) < ($6, $7::uuid)", unset: "$6::timestamptz IS NULL AND $7::uuid IS NULL"))
                          ORDER BY created_at DESC, id DESC LIMIT $8
                          """, parameters: [orgID, filter.reporterID, filter.triaged, counted, filter.account, cursor?.0, cursor?.1, limit, filedAgainst]) {
             try $0.rows.map(Self.report(from:))

@@ -8,6 +8,13 @@ public struct StoreRead<Value> {
     let decode: (QueryResult) throws -> Value
 }
 
+/// A list's optional filter in SQL: `condition` when the filter is given, else `unset`, which only names the filter's
+/// parameters (so they keep a type) and is always true. Written as `($2 IS NULL OR column = $2)` instead, the generic plan
+/// PostgreSQL caches for a prepared statement after five calls can use no index for the filter and reads the
+/// organization's rows in list order until enough pass: one objection's reports took 1.3 ms at 10k reports instead of
+/// 0.03 ms, and more as the organization grows.
+func sqlFilter(_ given: Bool, _ condition: String, unset: String) -> String { given ? condition : unset }
+
 extension Store {
     /// Runs one read.
     public func run<Value>(_ read: StoreRead<Value>) throws -> Value {

@@ -150,6 +150,43 @@ struct PlanningTests {
         }
     }
 
+    @Test func reportFiltersNarrowTheListAloneAndTogetherAndPageWithACursor() async throws {
+        let app = try TestApp()
+        let org = try await app.organization()
+        try await app.test { client in
+            let rep = try await client.token(org.emails[.rep]!)
+            let head = try await client.token(org.emails[.salesHead]!)
+            let marketer = try await client.token(org.emails[.marketer]!)
+            let sso = try await client.create("objections", token: marketer, ["statement": "No SSO"])["id"] as! String
+            var filed: [(id: String, account: String, objection: String?, byRep: Bool)] = []
+            for index in 0..<9 {
+                let account = index % 3 == 0 ? "Acme" : "Globex"
+                let objection = index % 2 == 0 ? sso : nil
+                let report = try await client.fileReport(token: index < 6 ? rep : head, account: account, objection: objection, summary: "Wall \(index)")
+                filed.append((report["id"] as! String, account, objection, index < 6))
+            }
+            func ids(_ query: String, _ token: String) async throws -> Set<String> {
+                Set((try await client.get("reports?\(query)", token: token)["items"] as! [[String: Any]]).map { $0["id"] as! String })
+            }
+            func expected(_ keep: ((id: String, account: String, objection: String?, byRep: Bool)) -> Bool) -> Set<String> { Set(filed.filter(keep).map(\.id)) }
+            #expect(try await ids("triaged=true", marketer) == expected { $0.objection != nil })
+            #expect(try await ids("triaged=false", marketer) == expected { $0.objection == nil })
+            #expect(try await ids("account=%20acme%20", marketer) == expected { $0.account == "Acme" })
+            #expect(try await ids("objection_id=\(sso)", marketer) == expected { $0.objection == sso })
+            #expect(try await ids("objection_id=\(sso)&account=Globex", marketer) == expected { $0.objection == sso && $0.account == "Globex" })
+            #expect(try await ids("triaged=false&account=Globex", rep) == expected { $0.objection == nil && $0.account == "Globex" && $0.byRep })
+            // Two at a time, newest first, until the cursor runs out: every triaged report once.
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.get("reports?triaged=true&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), token: marketer)
+                seen += (page["items"] as! [[String: Any]]).map { $0["id"] as! String }
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil
+            #expect(seen == filed.filter { $0.objection != nil }.map(\.id).reversed())
+        }
+    }
+
     @Test func mergingCarriesReportsAndRefusesItselfOrAMergedTarget() async throws {
         let app = try TestApp()
         let org = try await app.organization()
