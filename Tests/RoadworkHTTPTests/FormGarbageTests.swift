@@ -114,7 +114,8 @@ struct FormGarbageTests {
             _ = try await client.create("reviews", token: tokens[.salesHead]!, [:])
             try await client.call(.post, "/api/v1/password-reset", token: nil, body: ["email": org.emails[.marketer]!]) { #expect($0.status == .accepted) }
             let reset = try await tenantQuery("SELECT secret AS v FROM mail_messages WHERE kind = 'password_reset'")
-            let repUser = try await tenantQuery("SELECT id::text AS v FROM users WHERE role = 'rep'")
+            // By email: the service account made above is a user with the rep's role too.
+            let repUser = try await tenantQuery("SELECT id::text AS v FROM users WHERE email = '\(org.emails[.rep]!)'")
             let link = try await tenantQuery(
                 """
                 INSERT INTO mail_messages (org_id, user_id, kind, dedupe_key, object_id, to_address)
