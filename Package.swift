@@ -42,6 +42,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // glibc's malloc.h (mallopt), part of libc: nothing to link or install.
+        .systemLibrary(name: "CMalloc"),
         // Sends mail through an SMTP server (TLS, STARTTLS, AUTH) with libcurl.
         .target(name: "SMTPClient", dependencies: ["CLibCurl"]),
         // Gregorian day arithmetic shared by the client's timestamps and the domain's days.
@@ -117,6 +119,7 @@ let package = Package(
         .executableTarget(
             name: "RoadworkCLI",
             dependencies: [
+                "CMalloc",
                 "RoadworkHTTP",
                 "RoadworkStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

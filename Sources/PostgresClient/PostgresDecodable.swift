@@ -134,32 +134,32 @@ extension UUID: PostgresDecodable {
 
     /// `8-4-4-4-12` hex digits, read without `UUID(uuidString:)`'s sscanf: ids are most of what a row holds.
     public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
-        guard bytes.count == 36 else { return nil }
+        guard bytes.count == 36, bytes[8] == UInt8(ascii: "-"), bytes[13] == UInt8(ascii: "-"), bytes[18] == UInt8(ascii: "-"),
+              bytes[23] == UInt8(ascii: "-") else { return nil }
         var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let parsed = withUnsafeMutableBytes(of: &raw) { out -> Bool in
+        // Every digit's value is ORed into `invalid`, which a byte that is no hex digit sets past 15.
+        var invalid: UInt8 = 0
+        withUnsafeMutableBytes(of: &raw) { out in
             var position = 0
             for index in 0..<16 {
-                if position == 8 || position == 13 || position == 18 || position == 23 {
-                    guard bytes[position] == UInt8(ascii: "-") else { return false }
-                    position += 1
-                }
-                guard let high = Self.hexValue(bytes[position]), let low = Self.hexValue(bytes[position + 1]) else { return false }
-                out[index] = high << 4 | low
+                if position == 8 || position == 13 || position == 18 || position == 23 { position += 1 }
+                let high = Self.hexValue(bytes[position]), low = Self.hexValue(bytes[position + 1])
+                invalid |= high | low
+                out[index] = high << 4 | low & 0xF
                 position += 2
             }
-            return true
         }
-        guard parsed else { return nil }
+        guard invalid < 16 else { return nil }
         self.init(uuid: raw)
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+    /// A hex digit's value, or 0xFF for any other byte.
+    @inline(__always)
+    private static func hexValue(_ byte: UInt8) -> UInt8 {
+        let digit = byte &- UInt8(ascii: "0")
+        if digit < 10 { return digit }
+        let letter = (byte | 0x20) &- UInt8(ascii: "a")
+        return letter < 6 ? letter + 10 : 0xFF
     }
 }
 

@@ -39,6 +39,7 @@ public final class QueryResult {
 
     /// A quoted or upper-case name is left to PQfnumber's rules.
     func columnIndex(_ name: String) -> Int32 {
+        let names = self.names  // read once: each read of a lazy property retains the array anew
         if nextColumn >= names.count { nextColumn = 0 }
         if nextColumn < names.count, names[nextColumn] == name {
             nextColumn += 1
@@ -53,6 +54,7 @@ public final class QueryResult {
 
     /// The column named `prefix` + `name` (a joined table's columns, `f_title`), without making that name first.
     func columnIndex(prefix: String, _ name: String) -> Int32 {
+        let names = self.names
         if nextColumn >= names.count { nextColumn = 0 }
         if nextColumn < names.count, var candidate = names[nextColumn], Self.joins(&candidate, prefix, name) {
             nextColumn += 1

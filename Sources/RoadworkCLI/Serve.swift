@@ -18,6 +18,7 @@ struct Serve: AsyncParsableCommand {
     var cookieSecure: Bool?
 
     func run() async throws {
+        AllocatorTuning.keepResponseBuffers()
         var config = database.config()
         if let host { config.host = host }
         if let port { config.port = port }

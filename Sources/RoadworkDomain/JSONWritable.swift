@@ -111,9 +111,13 @@ public struct JSONOutput {
 
     /// An id as quoted lower-case hex in 8-4-4-4-12 groups, written in place.
     mutating func uuid(_ id: UUID) {
-        bytes.append(UInt8(ascii: "\""))
-        id.forEachLowercasedByte { bytes.append($0) }
-        bytes.append(UInt8(ascii: "\""))
+        var quoted: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 38 bytes, quotes included, on the stack
+        withUnsafeMutableBytes(of: &quoted) { buffer in
+            buffer[0] = UInt8(ascii: "\"")
+            id.writeLowercased(into: UnsafeMutableRawBufferPointer(rebasing: buffer[1..<37]))
+            buffer[37] = UInt8(ascii: "\"")
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<38]))
+        }
     }
 }
 

@@ -118,6 +118,29 @@ struct DecodingTests {
         #expect(mismatches.isEmpty, "first: \(mismatches.prefix(3))")
     }
 
+    @Test("Ids read from text are Foundation's UUID in any case, and a wrong byte anywhere refuses the text")
+    func idsParseAsFoundationReadsThem() {
+        var wrong: [String] = []
+        for _ in 0..<500 {
+            let id = UUID(), text = id.uuidString
+            if UUID(postgresText: text) != id || UUID(postgresText: text.lowercased()) != id { wrong.append(text) }
+            for position in text.indices {
+                // Each byte in turn replaced by a byte just outside a digit's or a letter's range, a dash or a longer one.
+                for replacement in ["/", ":", "@", "G", "`", "g", "-", "é"] where String(text[position]) != replacement {
+                    let damaged = text.replacingCharacters(in: position...position, with: replacement)
+                    if UUID(postgresText: damaged) != nil { wrong.append(damaged) }
+                }
+            }
+        }
+        for text in ["", "00000000-0000-0000-0000-00000000000", "00000000-0000-0000-0000-0000000000000", "000000000-000-0000-0000-000000000000"]
+        where UUID(postgresText: text) != nil {
+            wrong.append(text)
+        }
+        #expect(UUID(postgresText: "ABCDEF01-2345-6789-abcd-ef0123456789") == UUID(uuidString: "abcdef01-2345-6789-ABCD-EF0123456789"))
+        let count = wrong.count
+        #expect(count == 0, "first: \(wrong.prefix(3))")
+    }
+
     @Test func arraysWithNullsAndQuotesParse() {
         #expect(PostgresArrayLiteral.parse("{}") == [])
         #expect(PostgresArrayLiteral.parse("{a,NULL,\"NULL\",\"b c\",\"d\\\"e\"}") == ["a", nil, "NULL", "b c", "d\"e"])
