@@ -37,6 +37,7 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
 /// throws (the error names the template).
 public func checkPageTemplates() throws {
     _ = try Templates.loaded.get()
+    _ = try Templates.rows.get()
 }
 
 /// The router with every route and middleware; tests drive it directly.

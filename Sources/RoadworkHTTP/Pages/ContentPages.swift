@@ -19,7 +19,8 @@ struct ContentPages {
                 let cards = Dictionary(grouping: try store.contentBoard(statuses: shown.map(\.0), perColumn: 100), by: \.item.status)
                 let columns = shown.map { status, label -> [String: Any] in
                     let items = cards[status] ?? []
-                    return ["key": status.rawValue, "label": label, "count": items.count, "items": items.map { ContentBoardCard($0, for: identity) }]
+                    return ["key": status.rawValue, "label": label, "count": items.count,
+                            "cards": RenderedRows(template: Templates.Row.content_card.template, rows: items.map { ContentBoardCard($0, for: identity) })]
                 }
                 return ["columns": columns]
             }
@@ -49,9 +50,8 @@ struct ContentPages {
     }
 }
 
-/// A card as the board's template reads it, up to a hundred a column. Each name Mustache prints or tests costs about two
-/// microseconds, so the card hands over few: its facts as one text, and its status as one flag per status name, which the
-/// status list's options test (a flag pushes nothing onto Mustache's stack).
+/// A card as its row template (`content_card.mustache`) reads it, up to a hundred a column: its facts as one text, and its
+/// status as one flag per status name, which the status list's options test.
 struct ContentBoardCard: MustacheParent {
     let id, title, facts: TemplateText
     let url: TemplateText?

@@ -31,11 +31,39 @@ enum Templates {
         "review_record": PackageResources.review_record_mustache,
     ]
 
+    /// The rows pages repeat, rendered by `RowTemplate` (and registered with the library as well, where tests render them
+    /// to compare).
+    enum Row: String, CaseIterable {
+        case content_card, triage_row
+
+        var source: [UInt8] {
+            switch self {
+            case .content_card: PackageResources.content_card_mustache
+            case .triage_row: PackageResources.triage_row_mustache
+            }
+        }
+
+        /// Parsed at start-up with the pages (`checkPageTemplates`).
+        var template: RowTemplate {
+            do { return try Templates.rows.get()[self]! } catch { fatalError("\(error)") }
+        }
+    }
+
+    static let rows = Result { () throws -> [Row: RowTemplate] in
+        var rows: [Row: RowTemplate] = [:]
+        for row in Row.allCases {
+            do { rows[row] = try RowTemplate(String(decoding: row.source, as: UTF8.self)) } catch {
+                throw Broken(name: row.rawValue, reason: "is no row template: \(error)")
+            }
+        }
+        return rows
+    }
+
     /// Parses every template and checks each page's is there; `buildRouter` calls it, so a broken one stops start-up.
     static func load() throws -> MustacheLibrary {
         MustacheContentTypes.register(EscapedHTML(), named: EscapedHTML.name)
         var library = MustacheLibrary()
-        for (name, bytes) in sources {
+        for (name, bytes) in sources.merging(Row.allCases.map { ($0.rawValue, $0.source) }, uniquingKeysWith: { a, _ in a }) {
             // Each template (and so each partial it includes) escapes its values with EscapedHTML.
             let source = "{{% CONTENT_TYPE: \(EscapedHTML.name) }}" + String(decoding: bytes, as: UTF8.self)
             do { try library.register(source, named: name) } catch {

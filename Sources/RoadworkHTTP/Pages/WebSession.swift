@@ -92,7 +92,9 @@ struct Web {
         if let flash = request.uri.queryParameters["done"] { all["flash"] = String(flash) }
         if let refusal = PageRefusal.shown { all["alert"] = refusal }
         // Every PageTemplate was checked at start-up, so this renders.
-        let html = Templates.library.render(TemplateObject(all), withTemplate: template.rawValue) ?? ""
+        let root = TemplateObject(all)
+        // Rows the page prints through a row template look up what they lack among the page's values.
+        let html = PageValues.$current.withValue(PageValues(root)) { Templates.library.render(root, withTemplate: template.rawValue) ?? "" }
         var response = revalidated && status == .ok
             ? Revalidation.response(Array(html.utf8), contentType: "text/html; charset=utf-8", request: request)
             : Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
