@@ -6,8 +6,8 @@ import Testing
 @testable import RoadworkStore
 
 /// Rows rendered by `RowTemplate` against the same rows rendered by the Mustache library, as the pages' stack would hold
-/// them (the row, then the page's values): every shape of a board card and an inbox row, and the rules a row template
-/// relies on.
+/// them (the row, then the page's values): every shape of a board card and an inbox row, an objection's report and
+/// history lines, and the rules a row template relies on.
 @Suite("Row templates render as the Mustache library does")
 struct RowTemplatesTests {
     /// The row's names first, then the page's: what Mustache finds with the page's values under a row on its stack.
@@ -69,7 +69,16 @@ struct RowTemplatesTests {
         #expect(shown == 9)
     }
 
-    /// The rules beyond the two rows: nested and inverted sections over lists, flags, texts, numbers and missing names;
+    @Test func reportAndHistoryLines() {
+        for (summary, account) in [("They want <SSO> & \"SAML\"", "O'Brien"), ("", "a")] {
+            let report = TemplateObject(["summary": summary, "account": account, "day": "2026-01-05"])
+            #expect(Templates.Row.objection_report.template.render(report, page: page) == library(report, .objection_report))
+            let line = TemplateObject(["action": "objection.merged <into>", "at": "2026-01-06"])
+            #expect(Templates.Row.history_line.template.render(line, page: page) == library(line, .history_line))
+        }
+    }
+
+    /// The rules beyond these rows: nested and inverted sections over lists, flags, texts, numbers and missing names;
     /// dotted names and "."; lines holding only a section tag or a comment (with either line break) leave nothing.
     @Test func sectionsNamesAndStandaloneLinesFollowTheLibrary() throws {
         let source = """

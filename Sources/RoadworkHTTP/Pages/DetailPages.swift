@@ -32,6 +32,12 @@ struct DetailPages {
         ])
     }
 
+    /// An object's recorded changes, newest first, one line each.
+    static func history(_ events: [AuditEvent]) -> RenderedRows {
+        RenderedRows(template: Templates.Row.history_line.template,
+                     rows: events.map { TemplateObject(["action": $0.action, "at": Day($0.at).description]) })
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("objections/:id") { request, context in
             let identity = try await web.identity(request)
@@ -46,9 +52,12 @@ struct DetailPages {
                 let newest = content.filter { $0.publishedAt != nil }.max { ($0.publishedAt!, $0.id.uuidString) < ($1.publishedAt!, $1.id.uuidString) }
                 return present(["impactKey": newest?.id ?? id, "id": objection.id.lowercasedText, "statement": objection.statement, "status": objection.status.rawValue, "count": objection.reportCount,
                         "obstacle": obstacle?.title, "obstacleID": obstacle?.id.lowercasedText,
-                        "reports": reports.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] },
+                        "reports": RenderedRows(template: Templates.Row.objection_report.template, rows: reports.map {
+                            TemplateObject(["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description])
+                        }),
+                        "hasReports": !reports.isEmpty,
                         "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },
-                        "audit": overview.audit.map { ["action": $0.action, "at": Day($0.at).description] }])
+                        "audit": Self.history(overview.audit)])
             }
             guard var values, let impactKey = values.removeValue(forKey: "impactKey") as? UUID else { throw Problem.notFound("objection") }
             let wallImpact = try await web.wallImpacts.value(for: impactKey) {
@@ -71,7 +80,7 @@ struct DetailPages {
                 guard let item = try store.focusItem(id: id) else { return nil }
                 var values: [String: Any?] = ["title": item.title, "kind": item.kind.rawValue, "status": item.status.rawValue, "rank": item.rank,
                         "description": item.description, "id": item.id.lowercasedText,
-                        "audit": try store.auditEvents(objectID: id, before: nil, limit: 20).map { ["action": $0.action, "at": Day($0.at).description] }]
+                        "audit": Self.history(try store.auditEvents(objectID: id, before: nil, limit: 20))]
                 if item.kind == .obstacle {
                     values["deals"] = Self.dealRow(try store.dealTally(objectionIDs: try store.objectionIDs(obstacleID: id)))
                     values["objections"] = try store.objections(status: nil, obstacleID: id, query: nil, after: nil, limit: 50).map {

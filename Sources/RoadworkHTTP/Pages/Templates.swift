@@ -34,13 +34,19 @@ enum Templates {
     /// The rows pages repeat, rendered by `RowTemplate` (and registered with the library as well, where tests render them
     /// to compare).
     enum Row: String, CaseIterable {
-        case content_card, triage_row
+        case content_card, triage_row, objection_report, history_line
 
-        var source: [UInt8] {
-            switch self {
+        /// The file's text without its final line break, which editors add: rows follow each other on the page as the
+        /// file's text ends.
+        var source: String {
+            let bytes = switch self {
             case .content_card: PackageResources.content_card_mustache
             case .triage_row: PackageResources.triage_row_mustache
+            case .objection_report: PackageResources.objection_report_mustache
+            case .history_line: PackageResources.history_line_mustache
             }
+            let text = String(decoding: bytes, as: UTF8.self)
+            return text.hasSuffix("\n") ? String(text.dropLast()) : text
         }
 
         /// Parsed at start-up with the pages (`checkPageTemplates`).
@@ -52,7 +58,7 @@ enum Templates {
     static let rows = Result { () throws -> [Row: RowTemplate] in
         var rows: [Row: RowTemplate] = [:]
         for row in Row.allCases {
-            do { rows[row] = try RowTemplate(String(decoding: row.source, as: UTF8.self)) } catch {
+            do { rows[row] = try RowTemplate(row.source) } catch {
                 throw Broken(name: row.rawValue, reason: "is no row template: \(error)")
             }
         }
@@ -63,9 +69,10 @@ enum Templates {
     static func load() throws -> MustacheLibrary {
         MustacheContentTypes.register(EscapedHTML(), named: EscapedHTML.name)
         var library = MustacheLibrary()
-        for (name, bytes) in sources.merging(Row.allCases.map { ($0.rawValue, $0.source) }, uniquingKeysWith: { a, _ in a }) {
+        let texts = sources.mapValues { String(decoding: $0, as: UTF8.self) }
+        for (name, text) in texts.merging(Row.allCases.map { ($0.rawValue, $0.source) }, uniquingKeysWith: { page, _ in page }) {
             // Each template (and so each partial it includes) escapes its values with EscapedHTML.
-            let source = "{{% CONTENT_TYPE: \(EscapedHTML.name) }}" + String(decoding: bytes, as: UTF8.self)
+            let source = "{{% CONTENT_TYPE: \(EscapedHTML.name) }}" + text
             do { try library.register(source, named: name) } catch {
                 throw Broken(name: name, reason: "does not parse: \(error)")
             }
