@@ -27,14 +27,16 @@ extension Store {
     /// suggestions kept at the organization's current match generation are reused and only the other reports are searched
     /// (in one statement); kept ones read their objections fresh (one more), so at most four.
     public func triageInbox(limit: Int, suggestions: Int = 3, memo: SuggestionMemo? = nil) throws -> [TriageItem] {
-        let reports = try reports(ReportFilter(triaged: false), after: nil, limit: limit)
+        // The search's generation is read with the reports, before searching: a search that sees a later change is kept
+        // under an older generation and simply dropped.
+        let (reports, generation) = try run(reportsRead(ReportFilter(triaged: false), mergedInto: nil, after: nil, limit: limit),
+                                            StoreRead(sql: "SELECT generation FROM search_totals WHERE org_id = $1", parameters: [orgID]) {
+                                                try $0.first?.decode("generation") ?? Int64(0)
+                                            })
         guard let memo, !reports.isEmpty else {
             let found = try similarObjections(toEach: reports.map(\.summary), limit: suggestions)
             return zip(reports, found).map { TriageItem(report: $0, suggestions: $1) }
         }
-        // Read before searching: a search that sees a later change is kept under an older generation and simply dropped.
-        let generation: Int64 = try connection.query("SELECT generation FROM search_totals WHERE org_id = $1", [orgID])
-            .first?.decode("generation") ?? 0
         var found = memo.kept(orgID: orgID, generation: generation, reports: reports.map { ($0.id, $0.summary) }, limit: suggestions)
         let missing = reports.filter { found[$0.id] == nil }
         var objections: [UUID: Objection] = [:]
