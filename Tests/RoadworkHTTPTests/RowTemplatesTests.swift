@@ -6,8 +6,8 @@ import Testing
 @testable import RoadworkStore
 
 /// Rows rendered by `RowTemplate` against the same rows rendered by the Mustache library, as the pages' stack would hold
-/// them (the row, then the page's values): every shape of a board card and an inbox row, an objection's report and
-/// history lines, and the rules a row template relies on.
+/// them (the row, then the page's values): every shape of a board card, an inbox row and a backlog entry, an objection's
+/// report and history lines, and the rules a row template relies on.
 @Suite("Row templates render as the Mustache library does")
 struct RowTemplatesTests {
     /// The row's names first, then the page's: what Mustache finds with the page's values under a row on its stack.
@@ -75,6 +75,25 @@ struct RowTemplatesTests {
             #expect(Templates.Row.objection_report.template.render(report, page: page) == library(report, .objection_report))
             let line = TemplateObject(["action": "objection.merged <into>", "at": "2026-01-06"])
             #expect(Templates.Row.history_line.template.render(line, page: page) == library(line, .history_line))
+        }
+    }
+
+    @Test func everyBacklogEntryShape() {
+        let base: [String: Any] = ["id": "o-1", "statement": "No <SSO> & \"SAML\"", "rank": 3, "score": "12.5", "demand": "6.25",
+                                   "strategic": "1.5", "coverage": "0.75", "demandWidth": 40, "strategicWidth": 10, "coverageWidth": 0,
+                                   "accounts": 4, "reps": 2, "reports": 9, "value": 125_000, "last": "2026-01-05", "owner": "unassigned"]
+        for obstacle in [nil, "Security reviews"] {
+            for rank in [nil, 2] where obstacle != nil || rank == nil {
+                for content in [nil, "Bridge <letter>"] {
+                    var fields = base
+                    if let obstacle { fields["obstacle"] = obstacle }
+                    if let rank { fields["obstacleRank"] = rank }
+                    if let content { fields.merge(["content": content, "contentID": "c-1", "contentStatus": "in progress"]) { _, new in new } }
+                    let entry = TemplateObject(fields)
+                    #expect(Templates.Row.backlog_entry.template.render(entry, page: page) == library(entry, .backlog_entry),
+                            "obstacle \(obstacle ?? "none") rank \(rank ?? 0) content \(content ?? "none")")
+                }
+            }
         }
     }
 

@@ -15,12 +15,12 @@ struct BacklogPages {
                 let entries = try store.backlog(limit: 50)
                 let names = Dictionary(try store.users(after: nil, limit: 500).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
                 let logTop = log2(max(2, entries.map(\.breakdown.score).max() ?? 2))
-                return ["entries": entries.map { entry -> [String: Any] in
+                return ["entries": RenderedRows(template: Templates.Row.backlog_entry.template, rows: entries.map { entry -> TemplateObject in
                     let b = entry.breakdown
                     // Widths split the bar by each factor's share of log(score), scaled to the top entry.
                     let parts = [max(0, log2(1 + b.demand)), log2(b.strategic), max(0, -log2(b.coverage))]
                     let scale = 100 / max(1, logTop + 1)
-                    return present(["id": entry.objection.id.lowercasedText, "statement": entry.objection.statement, "rank": entry.rank,
+                    return TemplateObject(present(["id": entry.objection.id.lowercasedText, "statement": entry.objection.statement, "rank": entry.rank,
                             "score": b.score.fixed(1), "demand": b.demand.fixed(2),
                             "strategic": b.strategic.fixed(1), "coverage": b.coverage.fixed(2),
                             "demandWidth": Int(min(100, parts[0] * scale)), "strategicWidth": Int(min(100, parts[1] * scale)),
@@ -30,8 +30,8 @@ struct BacklogPages {
                             "obstacle": entry.obstacle?.title, "obstacleRank": entry.obstacle?.rank,
                             "content": entry.activeContent?.title, "contentID": entry.activeContent?.id.lowercasedText,
                             "contentStatus": entry.activeContent?.status.rawValue.replacingOccurrences(of: "_", with: " "),
-                            "owner": entry.activeContent?.assigneeID.flatMap { names[$0] } ?? "unassigned"])
-                }, "formats": ContentFormat.allCases.map(\.rawValue)]
+                            "owner": entry.activeContent?.assigneeID.flatMap { names[$0] } ?? "unassigned"]))
+                }), "formats": ContentFormat.allCases.map(\.rawValue)]
             }
             return web.page(.backlog, title: "Backlog", identity: identity, request: request, values: values)
         }

@@ -34,7 +34,7 @@ enum Templates {
     /// The rows pages repeat, rendered by `RowTemplate` (and registered with the library as well, where tests render them
     /// to compare).
     enum Row: String, CaseIterable {
-        case content_card, triage_row, objection_report, history_line
+        case content_card, triage_row, objection_report, history_line, backlog_entry
 
         /// The file's text without its final line break, which editors add: rows follow each other on the page as the
         /// file's text ends.
@@ -44,6 +44,7 @@ enum Templates {
             case .triage_row: PackageResources.triage_row_mustache
             case .objection_report: PackageResources.objection_report_mustache
             case .history_line: PackageResources.history_line_mustache
+            case .backlog_entry: PackageResources.backlog_entry_mustache
             }
             let text = String(decoding: bytes, as: UTF8.self)
             return text.hasSuffix("\n") ? String(text.dropLast()) : text
