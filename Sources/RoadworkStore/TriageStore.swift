@@ -25,7 +25,8 @@ public struct AcceptedSuggestion: Sendable {
 extension Store {
     /// The newest untriaged reports with their suggestions: two statements, whatever the number of reports. With a memo,
     /// suggestions kept at the organization's current match generation are reused and only the other reports are searched
-    /// (in one statement); kept ones read their objections fresh (one more), so at most four.
+    /// (in one statement); kept ones read their objections fresh (one more). The reports and the memo's generation share a
+    /// round trip, so there are at most three.
     public func triageInbox(limit: Int, suggestions: Int = 3, memo: SuggestionMemo? = nil) throws -> [TriageItem] {
         // The search's generation is read with the reports, before searching: a search that sees a later change is kept
         // under an older generation and simply dropped.
