@@ -23,7 +23,7 @@ public struct AcceptedSuggestion: Sendable {
 }
 
 extension Store {
-    /// The newest untriaged reports with their suggestions: two statements, whatever the number of reports. With a memo,
+    /// The newest untriaged reports with their suggestions: two round trips, whatever the number of reports. With a memo,
     /// suggestions kept at the organization's current match generation are reused and only the other reports are searched
     /// (in one statement); kept ones read their objections fresh (one more). The reports and the memo's generation share a
     /// round trip, so there are at most three.
