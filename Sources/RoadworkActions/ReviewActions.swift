@@ -17,6 +17,9 @@ extension Actions {
         var check = Validator()
         if opportunities == nil { check.fail("opportunities", "is required") }
         if obstacles == nil { check.fail("obstacles", "is required") }
+        // Before the version is compared: a body that breaks the shape is 422 even with a stale If-Match (docs/api.md).
+        Lineup.checkSize(opportunities ?? [], field: "opportunities", &check)
+        Lineup.checkSize(obstacles ?? [], field: "obstacles", &check)
         Self.checkNotes(notes, &check)
         try check.finish()
         return try await change(by: identity) {

@@ -12,6 +12,11 @@ public struct Lineup: Sendable, Equatable, Codable {
         self.obstacles = obstacles
     }
 
+    /// A Top 5 holds at most five items: checked with the request's shape, before anything is read or compared.
+    public static func checkSize(_ ids: [UUID], field: String, _ check: inout Validator) {
+        if ids.count > 5 { check.fail(field, "must hold at most 5 items, not \(ids.count)") }
+    }
+
     /// Checks a proposed lineup against the items it names: ≤ 5 each, distinct, right kind, known, not retired.
     /// Every bad id is named in its field (`obstacles[2]`).
     public static func validate(opportunities: [UUID], obstacles: [UUID], items: [UUID: FocusItem]) throws {
@@ -20,7 +25,7 @@ public struct Lineup: Sendable, Equatable, Codable {
         }
         var check = Validator()
         for (field, ids, kind) in [("opportunities", opportunities, FocusKind.opportunity), ("obstacles", obstacles, .obstacle)] {
-            if ids.count > 5 { check.fail(field, "must hold at most 5 items, not \(ids.count)") }
+            checkSize(ids, field: field, &check)
             var seen = Set<UUID>()
             for (index, id) in ids.enumerated() {
                 let name = "\(field)[\(index)]"

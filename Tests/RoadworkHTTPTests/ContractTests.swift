@@ -230,6 +230,13 @@ struct ContractTests {
             try await client.call(.patch, "/api/v1/objections/\(objection)", token: marketer, body: ["statement": 3], headers: [.ifMatch: "nonsense"]) {
                 let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["statement"])
             }
+            // A lineup longer than a Top 5 breaks the schema (maxItems 5): 422 even with a stale If-Match.
+            let head = try await client.token(org.emails[.salesHead]!)
+            let review = try #require(try await client.create("reviews", token: head, [:])["id"] as? String)
+            try await client.call(.put, "/api/v1/reviews/\(review)/lineup", token: head,
+                                  body: ["opportunities": (0..<6).map { _ in UUID().uuidString }, "obstacles": [String]()], headers: [.ifMatch: "\"999\""]) {
+                let fields = try $0.problemFields(status: .unprocessableContent); #expect(fields == ["opportunities"])
+            }
             // A body naming an object the organization does not have is 404 with the field named.
             try await client.call(.post, "/api/v1/objections/\(objection)/merge", token: marketer, body: ["into": UUID().uuidString]) {
                 let fields = try $0.problemFields(status: .notFound); #expect(fields == ["into"])
