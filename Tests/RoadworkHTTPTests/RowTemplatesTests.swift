@@ -37,7 +37,7 @@ struct RowTemplatesTests {
                                                 organizationName: "Org")
                         for assignee in [nil, "Mar'ketta"] {
                             let card = ContentBoardCard(ContentCard(item: item, targetTitle: "No SOC 2 <report>", assigneeName: assignee), for: identity)
-                            let ours = Templates.Row.content_card.template.render(card, page: page)
+                            let ours = Templates.Row.content_card.template.render([card], page: page)
                             #expect(ours == library(card, .content_card), "\(status) \(role) url \(url ?? "nil")")
                             shown += 1
                         }
@@ -60,7 +60,7 @@ struct RowTemplatesTests {
                         facts: text("O'Brien & Co · 2026-01-05 · $1200.5"), summaryShort: text("They said \"no\""),
                         bestID: best ? text("b-1") : nil, bestStatement: best ? text("No <SSO>") : nil,
                         bestBadge: best ? text("61%" + (confident ? " · confident" : "")) : nil, confident: confident, others: alternatives)
-                    let ours = Templates.Row.triage_row.template.render(row, page: page)
+                    let ours = Templates.Row.triage_row.template.render([row], page: page)
                     #expect(ours == library(row, .triage_row), "best \(best) confident \(confident) others \(alternatives.count)")
                     shown += 1
                 }
@@ -72,10 +72,13 @@ struct RowTemplatesTests {
     @Test func reportAndHistoryLines() {
         for (summary, account) in [("They want <SSO> & \"SAML\"", "O'Brien"), ("", "a")] {
             let report = TemplateObject(["summary": summary, "account": account, "day": "2026-01-05"])
-            #expect(Templates.Row.objection_report.template.render(report, page: page) == library(report, .objection_report))
+            #expect(Templates.Row.objection_report.template.render([report], page: page) == library(report, .objection_report))
             let line = TemplateObject(["action": "objection.merged <into>", "at": "2026-01-06"])
-            #expect(Templates.Row.history_line.template.render(line, page: page) == library(line, .history_line))
+            #expect(Templates.Row.history_line.template.render([line], page: page) == library(line, .history_line))
         }
+        // Several rows follow each other as the library renders each.
+        let reports = ["a <b>", "c"].map { TemplateObject(["summary": $0, "account": "x", "day": "2026-01-05"]) }
+        #expect(Templates.Row.objection_report.template.render(reports, page: page) == reports.map { library($0, .objection_report) }.joined())
     }
 
     @Test func everyBacklogEntryShape() {
@@ -90,7 +93,7 @@ struct RowTemplatesTests {
                     if let rank { fields["obstacleRank"] = rank }
                     if let content { fields.merge(["content": content, "contentID": "c-1", "contentStatus": "in progress"]) { _, new in new } }
                     let entry = TemplateObject(fields)
-                    #expect(Templates.Row.backlog_entry.template.render(entry, page: page) == library(entry, .backlog_entry),
+                    #expect(Templates.Row.backlog_entry.template.render([entry], page: page) == library(entry, .backlog_entry),
                             "obstacle \(obstacle ?? "none") rank \(rank ?? 0) content \(content ?? "none")")
                 }
             }
@@ -129,7 +132,7 @@ struct RowTemplatesTests {
         let ours = try RowTemplate(source)
         for row in rows {
             let expected = library.render(Layered(row: row, page: page), withTemplate: "probe")
-            #expect(ours.render(row, page: page) == expected)
+            #expect(ours.render([row], page: page) == expected)
         }
     }
 

@@ -56,12 +56,16 @@ struct RowTemplate: Sendable {
         nodes = Self.merged(stack[0].nodes)
     }
 
-    /// The row as text: `row` answers names first, then `page` (the page's values), and a section's value before both.
-    func render(_ row: any MustacheParent, page: (any MustacheParent)?) -> String {
+    /// The rows as one text: each row answers names first, then `page` (the page's values), and a section's value
+    /// before both.
+    func render(_ rows: [any MustacheParent], page: (any MustacheParent)?) -> String {
         var out = ""
-        out.reserveCapacity(2048)
-        var stack: [any MustacheParent] = page.map { [$0, row] } ?? [row]
-        Self.render(nodes, stack: &stack, into: &out)
+        var stack: [any MustacheParent] = page.map { [$0] } ?? []
+        for row in rows {
+            stack.append(row)
+            Self.render(nodes, stack: &stack, into: &out)
+            stack.removeLast()
+        }
         return out
     }
 
@@ -208,12 +212,7 @@ struct RenderedRows: MustacheCustomRenderable {
     let template: RowTemplate
     let rows: [any MustacheParent]
 
-    var renderText: String {
-        let page = PageValues.current?.values
-        var text = ""
-        for row in rows { text += template.render(row, page: page) }
-        return text
-    }
+    var renderText: String { template.render(rows, page: PageValues.current?.values) }
 
     var isNull: Bool { rows.isEmpty }
 }
