@@ -54,7 +54,6 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 "CivilCalendar",
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
@@ -123,6 +122,8 @@ let package = Package(
                 "RoadworkHTTP",
                 "RoadworkStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -154,6 +154,8 @@ public final class Connection: @unchecked Sendable {
 
     /// True while a transaction block is open (or failed and awaiting rollback).
     public var isInTransaction: Bool {
+        // A transaction whose COMMIT is queued has ended as far as its user is concerned.
+        if commitQueued { return false }
         let status = PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
@@ -166,6 +168,7 @@ public final class Connection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let command = Command(sql: sql, values: parameters.map(\.postgresText))
         if !pending.isEmpty { return try sendPending(then: [command]).last! }
+        try settle()
         sent([command], pipelined: false)
         let name = try timed { try preparedName(sql) }
         let result = timed { Self.withCStrings(command.values) { values -> OpaquePointer? in
@@ -217,14 +220,18 @@ public final class Connection: @unchecked Sendable {
     /// Runs a trusted script of several statements with no parameters (migrations, session setup).
     public func execute(_ script: String) throws {
         try flushPending()
+        try settle()
         sent([Command(sql: script, values: [])], pipelined: false)
         _ = try check(timed { PQexec(handle, script) })
     }
 
     /// Opens a transaction with these `set_config` settings when the first statement is sent, in the same round trip;
     /// `check`, a statement sent last in that preamble, leaves its rows in `checkResult` for the caller to inspect.
-    public func beginLazily(settings: [(name: String, value: String)], check: (sql: String, parameters: [any PostgresEncodable])? = nil) {
-        pending = [Command(sql: "BEGIN", values: [])]
+    /// `readOnly` opens it READ ONLY, and its COMMIT then goes out without waiting for the answer (see `commit`).
+    public func beginLazily(settings: [(name: String, value: String)], check: (sql: String, parameters: [any PostgresEncodable])? = nil,
+                            readOnly: Bool = false) {
+        self.readOnly = readOnly
+        pending = [Command(sql: readOnly ? "BEGIN READ ONLY" : "BEGIN", values: [])]
             + settings.map { Command(sql: "SELECT set_config($1, $2, true)", values: [$0.name, $0.value]) }
         checkIndex = nil
         checkResult = nil
@@ -239,19 +246,64 @@ public final class Connection: @unchecked Sendable {
     public private(set) var checkResult: QueryResult?
     private var checkIndex: Int?
 
+    /// Whether the transaction `beginLazily` opened is READ ONLY.
+    private var readOnly = false
+    /// A read-only transaction's COMMIT is queued in pipeline mode, not yet sent: it goes out in front of the next
+    /// pipeline, or alone when the pool's thread has nothing more to do (`settle`).
+    public private(set) var commitQueued = false
+
     /// Commits, sending what is still pending with the COMMIT; a lazily opened transaction that sent nothing is just forgotten.
+    /// A READ ONLY transaction's COMMIT is queued instead: it wrote nothing that could be lost, and what it read stands
+    /// whatever the answer, so nobody waits for it. It travels in front of the connection's next pipeline and its answer
+    /// is read with that pipeline's: a read costs the server one exchange instead of two.
     public func commit() throws {
+        defer { readOnly = false }
         if preamble > 0 && preamble == pending.count {
             discardPending()
+            return
+        }
+        if readOnly && pending.isEmpty {
+            sent([Command(sql: "COMMIT", values: [])], pipelined: true)
+            // A connection that cannot take it is dead or confused: marked broken, the pool discards it.
+            commitQueued = PQenterPipelineMode(handle) == 1 && PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0) == 1
+            if !commitQueued { terminated = true }
             return
         }
         _ = try sendPending(then: [Command(sql: "COMMIT", values: [])])
     }
 
-    /// Forgets what was not sent: the transaction is being rolled back, or never went out.
+    /// Sends a queued COMMIT alone, reads its answer and leaves pipeline mode: for a call that cannot go out behind it,
+    /// and for a connection about to sit idle (its transaction ends now). Throws when the connection turned out dead.
+    public func settle() throws {
+        guard commitQueued else { return }
+        try timed {
+            guard PQpipelineSync(handle) == 1 else { commitQueued = false; terminated = true; throw brokenError() }
+            try readQueuedCommit()
+            guard let sync = PQgetResult(handle) else { terminated = true; throw brokenError() }
+            PQclear(sync)
+        }
+        PQexitPipelineMode(handle)
+    }
+
+    /// Reads a queued COMMIT's result and the NULL after it. A connection whose answer is missing or wrong is marked
+    /// broken, so the pool discards it.
+    private func readQueuedCommit() throws {
+        commitQueued = false
+        guard let result = PQgetResult(handle) else { terminated = true; throw brokenError() }
+        let failure = PQresultStatus(result) == PGRES_COMMAND_OK ? nil : Self.errorMessage(handle)
+        PQclear(result)
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+        if let failure {
+            terminated = true
+            throw PostgresError.connection("a read-only transaction's COMMIT failed: \(failure)")
+        }
+    }
+
+    /// Forgets what was not sent, and that the transaction was read-only: it is being rolled back, or never went out.
     public func discardPending() {
         pending = []
         preamble = 0
+        readOnly = false
     }
 
     /// Sends what is pending, for the paths that cannot share a pipeline (scripts, COPY).
@@ -268,14 +320,17 @@ public final class Connection: @unchecked Sendable {
         let all = pending + commands
         sent(all, pipelined: true)
         let opensTransaction = preamble > 0
-        discardPending()
+        pending = []
+        preamble = 0
         // A broken connection before COMMIT went out left nothing behind, so the pool may run the transaction again.
         let retryable = opensTransaction && commands.last?.sql != "COMMIT"
         func broken() -> any Error {
             let error = brokenError()
             return retryable ? BrokenBeforeBegin(error: error) : error
         }
-        guard PQenterPipelineMode(handle) == 1 else { throw broken() }
+        // Behind a queued COMMIT the connection is in pipeline mode already, and this pipeline goes out with it.
+        let behindCommit = commitQueued
+        guard behindCommit || PQenterPipelineMode(handle) == 1 else { throw broken() }
         defer { PQexitPipelineMode(handle) }
         var preparing: [Int: String] = [:]
         var sent = true
@@ -294,7 +349,13 @@ public final class Connection: @unchecked Sendable {
                 }
             }
         }
-        guard sent, PQpipelineSync(handle) == 1 else { throw broken() }
+        guard sent, PQpipelineSync(handle) == 1 else {
+            if behindCommit { commitQueued = false; terminated = true }
+            throw broken()
+        }
+        if behindCommit {
+            do { try readQueuedCommit() } catch { throw broken() }
+        }
         // Each command's result (after its PREPARE's, if any), each followed by a NULL, then the sync's.
         var outcomes: [Result<QueryResult, any Error>] = []
         for index in all.indices {

@@ -11,6 +11,7 @@ extension Connection {
     /// Waits at most `milliseconds` for notifications on the channels this connection listens to (`LISTEN` first) and
     /// returns those that arrived, empty when none did. A broken connection throws.
     public func notifications(waitingUpTo milliseconds: Int32) throws -> [DatabaseNotification] {
+        try settle()
         let queued = drainNotifications()
         guard queued.isEmpty else { return queued }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)

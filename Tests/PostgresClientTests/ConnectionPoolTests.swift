@@ -184,6 +184,68 @@ struct ConnectionPoolTests {
         await pool.shutdown()
     }
 
+    @Test func aPoolNobodyHoldsAnyMoreClosesItsConnections() async throws {
+        let url = try TestDatabase.url()
+        let name = "pool-drop-\(UInt32.random(in: 0...UInt32.max))"
+        let watcher = try Connection(conninfo: url)
+        func open() throws -> Int {
+            try watcher.query("SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = $1", [name]).first!.decode("n")
+        }
+        do {
+            let pool = ConnectionPool(conninfo: url, size: 3)
+            // Three callers at once, each holding its connection a moment, so all three threads open one.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        try await pool.withConnection { connection in
+                            _ = try connection.query("SELECT set_config('application_name', $1, false), pg_sleep(0.2)", [name])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try open() == 3)
+        }
+        let until = ContinuousClock.now + .seconds(5)
+        while try open() > 0, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(try open() == 0)
+    }
+
+    @Test func oneCallerAtATimeKeepsToOneConnection() async throws {
+        let pool = ConnectionPool(conninfo: try TestDatabase.url(), size: 4)
+        var pids: Set<Int> = []
+        for _ in 0..<20 { pids.insert(try await pool.transaction { _ = try $0.query("SELECT 1 AS one"); return $0.backendPID }) }
+        #expect(pids.count == 1)
+        #expect(pool.usage.open == 1)
+        await pool.shutdown()
+    }
+
+    @Test func aReadOnlyTransactionRefusesWritesAndEndsWithoutWaitingForTheNextCall() async throws {
+        let url = try TestDatabase.url()
+        let pool = ConnectionPool(conninfo: url, size: 1)
+        await #expect(throws: PostgresError.self) {
+            try await pool.transaction(readOnly: true) { _ = try $0.query("CREATE TEMP TABLE refused (v int)") }
+        }
+        let (pid, first) = try await pool.transaction(readOnly: true) { connection in
+            (connection.backendPID, try connection.query("SELECT txid_current_if_assigned() IS NULL AS none").first!.decode("none", as: Bool.self))
+        }
+        #expect(first)
+        // Its COMMIT was queued; the idle thread sends it, so the server does not sit inside the transaction.
+        let watcher = try Connection(conninfo: url)
+        func state() throws -> String? {
+            try watcher.query("SELECT state FROM pg_stat_activity WHERE pid = $1", [pid]).first?.decode("state", as: String?.self)
+        }
+        let until = ContinuousClock.now + .seconds(2)
+        while try state() != "idle", ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try state() == "idle")
+        // The next transaction on that connection, read-only or not, starts fresh and sees its own writes.
+        let ids = try await pool.transaction { connection -> [Int] in
+            try (0..<2).map { _ in try connection.query("SELECT txid_current()::int8 AS id").first!.decode("id", as: Int.self) }
+        }
+        #expect(ids[0] == ids[1])
+        await pool.shutdown()
+    }
+
     /// Runs a shell command with posix_spawn and waitpid (Foundation's Process misses some exits on Linux).
     private func run(_ command: String) async throws -> Int32 {
         try await Task.detached {
