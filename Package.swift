@@ -54,6 +54,8 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 "CivilCalendar",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
