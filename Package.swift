@@ -54,8 +54,6 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 "CivilCalendar",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
@@ -124,8 +122,6 @@ let package = Package(
                 "RoadworkHTTP",
                 "RoadworkStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,7 +1,5 @@
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 
 /// The pool's threads and the line of work waiting for them. Each thread owns one connection (opened when it first has
 /// work, replaced when found broken) and runs one caller's work at a time with it; a thread goes from one caller's work
@@ -95,17 +93,13 @@ final class PoolThreads: @unchecked Sendable {
     /// the line at once with `CancellationError`.
     func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let tally = StatementTally.current
-        let home = MultiThreadedEventLoopGroup.currentEventLoop
         let id = locked { state -> UInt64 in state.nextJobID += 1; return state.nextJobID }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let job = Job(id: id, queued: .now, tally: tally,
                               run: { connection in
                                   let outcome = Result { try body(connection) }
-                                  guard let home else { return { continuation.resume(with: outcome) } }
-                                  // Resumed from the caller's event loop, the task goes on there (NIO's executor keeps a
-                                  // task on the loop that enqueues it) and writes its response without another hop.
-                                  return { home.execute { continuation.resume(with: outcome) } }
+                                  return { continuation.resume(with: outcome) }
                               },
                               fail: { continuation.resume(throwing: $0) })
                 let outcome: Result<Worker?, any Error> = locked { state in

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Hummingbird
-import NIOCore
-import NIOPosix
 import RoadworkHTTP
 
 /// `roadwork serve`: the HTTP server; SIGTERM lets in-flight requests finish before it exits.
@@ -21,7 +19,6 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         AllocatorTuning.keepResponseBuffers()
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var config = database.config()
         if let host { config.host = host }
         if let port { config.port = port }
