@@ -246,7 +246,7 @@ public final class Connection: @unchecked Sendable {
     public private(set) var checkResult: QueryResult?
     private var checkIndex: Int?
 
-    /// Whether the transaction `beginLazily` opened is READ ONLY.
+    /// Whether the transaction `beginLazily` last opened is READ ONLY; only `commit` reads it.
     private var readOnly = false
     /// A read-only transaction's COMMIT is queued in pipeline mode, not yet sent: it goes out in front of the next
     /// pipeline, or alone when the pool's thread has nothing more to do (`settle`).
@@ -299,11 +299,10 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Forgets what was not sent, and that the transaction was read-only: it is being rolled back, or never went out.
+    /// Forgets what was not sent: the transaction is being rolled back, or never went out.
     public func discardPending() {
         pending = []
         preamble = 0
-        readOnly = false
     }
 
     /// Sends what is pending, for the paths that cannot share a pipeline (scripts, COPY).
@@ -320,8 +319,7 @@ public final class Connection: @unchecked Sendable {
         let all = pending + commands
         sent(all, pipelined: true)
         let opensTransaction = preamble > 0
-        pending = []
-        preamble = 0
+        discardPending()
         // A broken connection before COMMIT went out left nothing behind, so the pool may run the transaction again.
         let retryable = opensTransaction && commands.last?.sql != "COMMIT"
         func broken() -> any Error {
