@@ -234,8 +234,8 @@ final class PoolThreads: @unchecked Sendable {
         stopped?.resume()
     }
 
-    /// The next work in line, counted busy; with none, `settle` when the thread has a queued COMMIT to send, else sleeps
-    /// until work is handed to it. `stop` once the pool stops.
+    /// The next work in line, counted busy; with none, sleeps until work is handed to it. A thread with a queued COMMIT
+    /// waits for work only `commitLinger`, then `settle`s. `stop` once the pool stops.
     private func next(for worker: Worker, settling: Bool) -> Next {
         let now = locked { state -> Next? in
             if state.stopping { return .stop }
@@ -243,17 +243,32 @@ final class PoolThreads: @unchecked Sendable {
                 state.busy += 1
                 return .run(state.line.removeFirst())
             }
-            if settling { return .settle }
             state.idle.append(worker)
             return nil
         }
         if let now { return now }
-        worker.wake.wait()
+        // Under load the next caller comes within a fraction of a millisecond and its pipeline carries the COMMIT; sent
+        // alone, it was a round trip of its own (two wake-ups) for a good share of reads.
+        if settling, worker.wake.wait(timeout: .now() + Self.commitLinger) == .timedOut {
+            let gaveUp = locked { state -> Bool in
+                guard worker.handed == nil, let index = state.idle.firstIndex(where: { $0 === worker }) else { return false }
+                state.idle.remove(at: index)
+                return true
+            }
+            if gaveUp { return .settle }
+            // Work (or the stop) was handed over just as the time ran out: its signal is on its way.
+            worker.wake.wait()
+        } else if !settling {
+            worker.wake.wait()
+        }
         return locked { _ in
             defer { worker.handed = nil }
             return worker.handed.map(Next.run) ?? .stop
         }
     }
+
+    /// How long an idle thread keeps a read-only transaction's COMMIT for the next caller's pipeline.
+    static let commitLinger = DispatchTimeInterval.milliseconds(1)
 
     private func open() throws -> Connection {
         let connection = try connect()

@@ -38,6 +38,7 @@ public func buildApplication(config: RoadworkConfig, database: Database, logger:
 public func checkPageTemplates() throws {
     _ = try Templates.loaded.get()
     _ = try Templates.rows.get()
+    _ = try Templates.pages.get()
 }
 
 /// The router with every route and middleware; tests drive it directly.

@@ -3,12 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RoadworkDomain
-import RoadworkHTTP
+@testable import RoadworkHTTP
 import Testing
 
 @Suite("Every page renders for every role")
 struct PageRenderTests {
-    @Test func everyPageAnswersEveryRoleWithAWholePageOrARefusal() async throws {
+    @Test func everyPageAnswersEveryRoleWithAWholePageOrARefusalRenderedAsTheMustacheLibraryWould() async throws {
         try checkPageTemplates()
         let app = try TestApp()
         let org = try await app.organization()
@@ -17,8 +17,21 @@ struct PageRenderTests {
             let objection = try await client.create("objections", token: marketer, ["statement": "Pages need SSO"])["id"] as! String
             let item = try await client.create("items", token: marketer, ["kind": "obstacle", "title": "Security reviews"])["id"] as! String
             _ = try await client.create("reports", token: marketer, ["summary": "Asked for SSO", "account": "Acme"])
+            // A Top 5 agreed in a review, so the home page and an opportunity's page show their progress bars (a partial,
+            // indented).
+            let opportunity = try await client.create("items", token: marketer, ["kind": "opportunity", "title": "Hospitals"])["id"] as! String
+            let salesHead = try await client.token(org.emails[.salesHead]!), marketingHead = try await client.token(org.emails[.marketingHead]!)
+            let review = try await client.create("reviews", token: salesHead, [:])["id"] as! String
+            let version = try await client.call(.put, "/api/v1/reviews/\(review)/lineup", token: salesHead,
+                                                body: ["opportunities": [opportunity], "obstacles": [item]]) { response in
+                #expect(response.status == .ok)
+                return try #require((try response.object()["lineup"] as? [String: Any])?["version"] as? Int)
+            }
+            for head in [salesHead, marketingHead] {
+                try await client.call(.post, "/api/v1/reviews/\(review)/signoff", token: head, body: ["lineup_version": version]) { #expect($0.status == .ok) }
+            }
             let paths = ["/", "/reports/new", "/triage", "/triage/duplicates", "/backlog", "/content", "/review", "/objections/\(objection)",
-                         "/items/\(item)", "/vocabulary", "/tokens", "/preferences", "/import", "/admin", "/admin/integrations"]
+                         "/items/\(item)", "/items/\(opportunity)", "/vocabulary", "/tokens", "/preferences", "/import", "/admin", "/admin/integrations", "/sessions"]
             for role in Role.allCases {
                 let token = try await client.token(org.emails[role]!)
                 var rendered = 0
@@ -42,6 +55,14 @@ struct PageRenderTests {
                     #expect(response.status == .ok && String(buffer: response.body).contains("<form"), "\(path)")
                 }
             }
+            for path in ["/", "/items/\(opportunity)"] {
+                try await client.execute(uri: path, method: .get, headers: [.cookie: "roadwork_session=\(salesHead)", .accept: "text/html"]) { response in
+                    #expect(String(buffer: response.body).contains("class=\"progress\""), "\(path) shows no progress bar")
+                }
+            }
+            // Pages are rendered from their flattened templates; debug builds render each through the Mustache library
+            // as well, from the templates as written, and keep any difference.
+            #expect(PageRenderingCheck.differences.withLock { $0 } == [])
         }
     }
 

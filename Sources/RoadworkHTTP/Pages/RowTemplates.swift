@@ -1,7 +1,8 @@
 import Mustache
 
-/// The template of a row a page repeats fifty or a hundred times (an inbox row, a board card), rendered without the
-/// Mustache library's per-name dynamic casts: about 2 µs a name there, most of a long page's server CPU. A row template
+/// The template of a row a page repeats fifty or a hundred times (an inbox row, a board card), and of each whole page once
+/// its layout and partials are written in (`Templates.pages`), rendered without the Mustache library's per-name dynamic
+/// casts: about 2 µs a name there, most of a long page's server CPU. A row template
 /// is a Mustache file using values, `{{{raw values}}}`, sections, inverted sections and comments, with Mustache's
 /// rules for lines that hold only a section tag or a comment; a row answers names as a `MustacheParent` (a `switch`), and
 /// names it does not have are looked up among the page's own values, as Mustache's stack would. `RowTemplatesTests`
@@ -150,7 +151,7 @@ struct RowTemplate: Sendable {
     }
 
     /// The source's lines, each with its line break.
-    private static func lines(of source: String) -> [Substring] {
+    static func lines(of source: String) -> [Substring] {
         var lines: [Substring] = []
         var start = source.startIndex
         while start < source.endIndex {

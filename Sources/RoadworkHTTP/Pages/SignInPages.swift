@@ -53,7 +53,6 @@ struct SignInPages {
 /// Random CSRF tokens for the double-submit cookie.
 enum SessionCSRF {
     static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<24).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.lowercaseHex
+        SecureRandom.bytes(24).lowercaseHex
     }
 }

@@ -94,7 +94,12 @@ struct Web {
         // Every PageTemplate was checked at start-up, so this renders.
         let root = TemplateObject(all)
         // Rows the page prints through a row template look up what they lack among the page's values.
-        let html = PageValues.$current.withValue(PageValues(root)) { Templates.library.render(root, withTemplate: template.rawValue) ?? "" }
+        let html = PageValues.$current.withValue(PageValues(root)) { Templates.render(template, root) }
+        #if DEBUG
+        PageRenderingCheck.compare(template, html) {
+            PageValues.$current.withValue(PageValues(root)) { Templates.library.render(root, withTemplate: template.rawValue) ?? "" }
+        }
+        #endif
         var response = revalidated && status == .ok
             ? Revalidation.response(Array(html.utf8), contentType: "text/html; charset=utf-8", request: request)
             : Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
