@@ -48,12 +48,15 @@ let package = Package(
         .target(name: "SMTPClient", dependencies: ["CLibCurl"]),
         // Gregorian day arithmetic shared by the client's timestamps and the domain's days.
         .target(name: "CivilCalendar", swiftSettings: optimized),
+        // Ids written as lower-case text without Foundation's formatting, shared by the client's parameters and the domain's JSON.
+        .target(name: "UUIDText", swiftSettings: optimized),
         // A small PostgreSQL client on libpq: connections, a bounded pool, typed rows, typed errors.
         .target(
             name: "PostgresClient",
             dependencies: [
                 "CLibPQ",
                 "CivilCalendar",
+                "UUIDText",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
@@ -66,7 +69,7 @@ let package = Package(
             resources: [.embedInCode("migrations")]
         ),
         // The product's rules in pure Swift: roles, validation, lineup rules, scoring. No I/O.
-        .target(name: "RoadworkDomain", dependencies: ["CivilCalendar"], swiftSettings: optimized),
+        .target(name: "RoadworkDomain", dependencies: ["CivilCalendar", "UUIDText"], swiftSettings: optimized),
         // Raw SQL per aggregate, tenant-scoped transactions, migrations runner.
         .target(
             name: "RoadworkStore",

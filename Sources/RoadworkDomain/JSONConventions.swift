@@ -1,4 +1,6 @@
 import Foundation
+// Ids as text (lower case), shared with the database client.
+@_exported import UUIDText
 
 // The API writes ids in lower case, as PostgreSQL and RFC 9562 do; Foundation would write upper case.
 extension KeyedEncodingContainer {
@@ -16,34 +18,6 @@ extension KeyedEncodingContainer {
 
     public mutating func encode(_ values: [UUID], forKey key: Key) throws {
         try encode(values.map(\.lowercasedText), forKey: key)
-    }
-}
-
-extension UUID {
-    /// `uuidString.lowercased()` without the formatting call and the second string: ids are in every response.
-    public var lowercasedText: String {
-        String(unsafeUninitializedCapacity: 36) { buffer in
-            writeLowercased(into: UnsafeMutableRawBufferPointer(buffer))
-            return 36
-        }
-    }
-
-    /// The 36 bytes of `lowercasedText` (lower-case hex in 8-4-4-4-12 groups) written into `out`, which has room for
-    /// them: for a String or straight into a JSON body.
-    func writeLowercased(into out: UnsafeMutableRawBufferPointer) {
-        withUnsafeBytes(of: uuid) { raw in
-            var position = 0
-            for index in 0..<16 {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    out[position] = UInt8(ascii: "-")
-                    position += 1
-                }
-                let high = raw[index] >> 4, low = raw[index] & 0xF
-                out[position] = high < 10 ? 48 + high : 87 + high
-                out[position + 1] = low < 10 ? 48 + low : 87 + low
-                position += 2
-            }
-        }
     }
 }
 
