@@ -59,7 +59,7 @@ struct AdminPages {
 
     private func page(_ request: Request, identity: Identity, form: [String: String], errors: [String: String],
                       status: HTTPResponse.Status = .ok) async throws -> Response {
-        let (users, organization) = try await web.database.tenant(identity) { store in
+        let (users, organization) = try await web.database.tenant(identity, mayLag: false) { store in
             (try store.users(after: nil, limit: 500), try store.organization())
         }
         return web.page(.admin, title: "Admin", identity: identity, request: request, values: [

@@ -61,14 +61,14 @@ struct DetailPages {
             }
             guard var values, let impactKey = values.removeValue(forKey: "impactKey") as? UUID else { throw Problem.notFound("objection") }
             let wallImpact = try await web.wallImpacts.value(for: impactKey) {
-                try await web.database.tenant(identity) { try $0.wallImpact(objectionID: id, today: Day.today()) }
+                try await web.database.tenant(identity, mayLag: false) { try $0.wallImpact(objectionID: id, today: Day.today()) }
             }
             let impact = wallImpact?.publications.reversed().map(Self.impactRow) ?? []
             if !impact.isEmpty { values["impact"] = impact }
             if let notStopped = impact.first?["notStopped"] { values["notStopped"] = notStopped }
             // Won and lost goes over every account that reported the wall: kept a minute per wall (the API answers it fresh).
             let tally = try await web.dealTallies.value(for: id) {
-                try await web.database.tenant(identity) { try $0.dealTally(objectionIDs: [id]) }
+                try await web.database.tenant(identity, mayLag: false) { try $0.dealTally(objectionIDs: [id]) }
             }
             if let deals = Self.dealRow(tally) { values["deals"] = deals }
             return web.page(.objection, title: "Objection", identity: identity, request: request, values: values)

@@ -99,7 +99,7 @@ struct IntegrationPages {
 
     private func page(_ request: Request, identity: Identity, secret: (what: String, value: String)? = nil, form: [String: String] = [:],
                       errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
-        let (accounts, endpoints) = try await web.database.tenant(identity) { store in
+        let (accounts, endpoints) = try await web.database.tenant(identity, mayLag: false) { store in
             (try store.serviceAccounts().map { ($0, try store.tokens(of: $0.id)) }, try store.endpoints())
         }
         return web.page(.integrations, title: "Integrations", identity: identity, request: request, values: present([
@@ -121,7 +121,7 @@ struct IntegrationPages {
 
     private func endpointPage(_ request: Request, identity: Identity, id: UUID, errors: [String: String] = [:],
                               status: HTTPResponse.Status = .ok) async throws -> Response {
-        let (endpoint, deliveries) = try await web.database.tenant(identity) { store -> (WebhookEndpoint, [WebhookDelivery]) in
+        let (endpoint, deliveries) = try await web.database.tenant(identity, mayLag: false) { store -> (WebhookEndpoint, [WebhookDelivery]) in
             guard let endpoint = try store.endpoint(id: id) else { throw DomainError.notFound("webhook endpoint") }
             return (endpoint, try store.deliveries(endpointID: id, limit: 100))
         }

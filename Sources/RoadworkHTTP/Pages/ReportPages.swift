@@ -57,7 +57,7 @@ struct ReportPages {
 
     private func form(_ request: Request, identity: Identity, values: [String: String], errors: [String: String],
                       status: HTTPResponse.Status = .ok) async throws -> Response {
-        let objections = try await web.database.tenant(identity) { try $0.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200) }
+        let objections = try await web.database.tenant(identity, mayLag: false) { try $0.objections(status: .open, obstacleID: nil, query: nil, after: nil, limit: 200) }
         var all: [String: Any] = values
         all["errors"] = errors
         all["key"] = values["idempotency_key"].flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString

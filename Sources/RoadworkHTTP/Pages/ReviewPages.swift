@@ -30,9 +30,9 @@ struct ReviewPages {
         router.get("review") { request, _ in
             let identity = try await web.identity(request, as: Roles.heads)
             // What aggregates every report since the last review is kept a minute, per last review (a newly closed one starts afresh).
-            let lastReview = try await web.database.tenant(identity) { try $0.lastClosedReviewID() } ?? identity.orgID
+            let lastReview = try await web.database.tenant(identity, mayLag: false) { try $0.lastClosedReviewID() } ?? identity.orgID
             let slow = try await web.agendaLines.value(for: lastReview) {
-                try await web.database.tenant(identity) { try $0.agendaSlowLines(today: Day.today()) }
+                try await web.database.tenant(identity, mayLag: false) { try $0.agendaSlowLines(today: Day.today()) }
             }
             let values = try await web.read(identity) { store -> [String: Any] in
                 let reviews = try store.reviews(after: nil, limit: 20)

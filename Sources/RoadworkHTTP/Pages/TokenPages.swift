@@ -36,7 +36,7 @@ struct TokenPages {
 
     private func page(_ request: Request, identity: Identity, made: MadeToken? = nil, form: [String: String] = [:], errors: [String: String] = [:],
                       status: HTTPResponse.Status = .ok) async throws -> Response {
-        let tokens = try await web.database.tenant(identity) { try $0.tokens(of: identity.userID) }
+        let tokens = try await web.database.tenant(identity, mayLag: false) { try $0.tokens(of: identity.userID) }
         // Absent, not nil: Mustache takes a nil wrapped in Any for a value and would open the section.
         return web.page(.tokens, title: "API tokens", identity: identity, request: request, values: present([
             "tokens": tokens.map(Self.row), "hasTokens": !tokens.isEmpty, "made": made.map { ["secret": $0.secret, "name": $0.token.name] },

@@ -48,7 +48,7 @@ struct VocabularyPages {
 
     private func page(_ request: Request, identity: Identity, newTerms: String = "", error: String? = nil,
                       failed: (UUID, String, String)? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let groups = try await web.database.tenant(identity) { try $0.synonymGroups() }
+        let groups = try await web.database.tenant(identity, mayLag: false) { try $0.synonymGroups() }
         let values: [String: Any] = present([
             "newTerms": newTerms, "newError": error,
             "groups": groups.map { group -> [String: Any] in

@@ -166,9 +166,10 @@ extension Web {
         try await database.tenant(identity, mayLag: mayLag) { TemplateValues(values: try body($0)) }.values ?? [:]
     }
 
-    /// Builds a page's values, or nil when the object is not in this organization.
+    /// Builds a page's values, or nil when the object is not in this organization. Read only, like `read`: its COMMIT
+    /// travels with the connection's next pipeline instead of costing a round trip of its own.
     func readIfFound(_ identity: Identity, _ body: @escaping @Sendable (Store) throws -> [String: Any]?) async throws -> [String: Any]? {
-        try await database.tenant(identity) { TemplateValues(values: try body($0)) }.values
+        try await database.tenant(identity, mayLag: false) { TemplateValues(values: try body($0)) }.values
     }
 }
 
