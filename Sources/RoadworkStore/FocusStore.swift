@@ -119,7 +119,7 @@ extension Store {
     /// The newest bites (not retired) of each Top 5 opportunity, up to `perItem` each, in one statement.
     public func topFiveOpportunityBitesRead(perItem: Int) -> StoreRead<[UUID: [ContentItem]]> {
         StoreRead(sql: """
-                  SELECT \(Self.contentColumnsOf("c")) FROM focus_items f
+                  SELECT \(Self.contentColumnsOfC) FROM focus_items f
                   CROSS JOIN LATERAL (SELECT * FROM content_items WHERE opportunity_id = f.id AND org_id = $1 AND status <> 'retired'
                                       ORDER BY updated_at DESC LIMIT $2) c
                   WHERE f.org_id = $1 AND f.status = 'top5' AND f.kind = 'opportunity'
