@@ -69,4 +69,29 @@ struct PipelineTests {
         #expect(try await pool.transaction { try count($0) } == 0)
         await pool.shutdown()
     }
+
+    @Test func aReadOnlyTransactionsCommitWaitsForTheNextPipelineOrTheConnectionGoingIdle() throws {
+        let url = try TestDatabase.url()
+        let connection = try Connection(conninfo: url), watcher = try Connection(conninfo: url)
+        func state() throws -> String? {
+            try watcher.query("SELECT state FROM pg_stat_activity WHERE pid = $1", [connection.backendPID]).first?.decode("state", as: String?.self)
+        }
+        connection.beginLazily(settings: [], readOnly: true)
+        _ = try connection.query("SELECT 1 AS one")
+        try connection.commit()
+        // Queued, not sent: the server still sits inside the transaction.
+        #expect(connection.commitQueued)
+        #expect(try state() == "idle in transaction")
+        // The next call's pipeline carries it, and that call runs outside the old transaction.
+        #expect(try connection.query("SELECT txid_current_if_assigned() IS NULL AS none").first!.decode("none", as: Bool.self))
+        #expect(!connection.commitQueued && !connection.isInTransaction)
+        #expect(try state() == "idle")
+        // Or `settle` sends it alone, as a pool thread does before it sits idle.
+        connection.beginLazily(settings: [], readOnly: true)
+        _ = try connection.query("SELECT 1 AS one")
+        try connection.commit()
+        #expect(try state() == "idle in transaction")
+        try connection.settle()
+        #expect(try state() == "idle")
+    }
 }
