@@ -60,25 +60,35 @@ struct RowTemplate: Sendable {
     /// The rows as one text: each row answers names first, then `page` (the page's values), and a section's value
     /// before both.
     func render(_ rows: [any MustacheParent], page: (any MustacheParent)?) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        render(rows, page: page, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The rows' bytes appended to `out`: a page and the rows it prints go into one buffer, without a text for each.
+    func render(_ rows: [any MustacheParent], page: (any MustacheParent)?, into out: inout [UInt8]) {
         var stack: [any MustacheParent] = page.map { [$0] } ?? []
         for row in rows {
             stack.append(row)
             Self.render(nodes, stack: &stack, into: &out)
             stack.removeLast()
         }
-        return out
     }
 
-    private static func render(_ nodes: [Node], stack: inout [any MustacheParent], into out: inout String) {
+    private static func render(_ nodes: [Node], stack: inout [any MustacheParent], into out: inout [UInt8]) {
         for node in nodes {
             switch node {
             case .text(let text):
-                out += text
+                out.append(contentsOf: text.utf8)
             case .value(let path, let escaped):
                 guard let value = lookUp(path, in: stack) else { continue }
+                // Rows a page prints go straight into its buffer, with the page's values under them.
+                if let rows = value as? RenderedRows, !escaped {
+                    rows.template.render(rows.rows, page: PageValues.current?.values, into: &out)
+                    continue
+                }
                 let text = printed(value)
-                out += escaped ? EscapedHTML().escapeText(text) : text
+                if escaped { EscapedHTML.append(text, to: &out) } else { out.append(contentsOf: text.utf8) }
             case .section(let path, let inverted, let body):
                 let value = lookUp(path, in: stack)
                 if inverted {
@@ -99,7 +109,7 @@ struct RowTemplate: Sendable {
 
     /// A section's value on top of the stack while its body renders; a value with no names of its own (a text, a number)
     /// adds none, so names inside are found further down, as Mustache finds them.
-    private static func renderPushed(_ value: Any, _ body: [Node], stack: inout [any MustacheParent], into out: inout String) {
+    private static func renderPushed(_ value: Any, _ body: [Node], stack: inout [any MustacheParent], into out: inout [UInt8]) {
         guard let parent = value as? any MustacheParent else { return render(body, stack: &stack, into: &out) }
         stack.append(parent)
         render(body, stack: &stack, into: &out)

@@ -96,13 +96,13 @@ struct Web {
         // Rows the page prints through a row template look up what they lack among the page's values.
         let html = PageValues.$current.withValue(PageValues(root)) { Templates.render(template, root) }
         #if DEBUG
-        PageRenderingCheck.compare(template, html) {
+        PageRenderingCheck.compare(template, String(decoding: html, as: UTF8.self)) {
             PageValues.$current.withValue(PageValues(root)) { Templates.library.render(root, withTemplate: template.rawValue) ?? "" }
         }
         #endif
         var response = revalidated && status == .ok
-            ? Revalidation.response(Array(html.utf8), contentType: "text/html; charset=utf-8", request: request)
-            : Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+            ? Revalidation.response(html, contentType: "text/html; charset=utf-8", request: request)
+            : Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: html)))
         if knownCSRF.isEmpty { response.setCookie(csrfCookie(csrf)) }
         return response
     }
