@@ -110,7 +110,7 @@ struct ReviewSummary {
         let current = review.signoffs.filter { $0.lineupVersion == review.lineup.version }
         if current.isEmpty { lines.append("- nobody yet") }
         for signoff in current {
-            lines.append("- \(names[signoff.userID] ?? "unknown") (\(signoff.role.rawValue.replacingOccurrences(of: "_", with: " "))), \(ISO8601DateFormatter().string(from: signoff.at))")
+            lines.append("- \(names[signoff.userID] ?? "unknown") (\(spaced(signoff.role.rawValue))), \(ISO8601DateFormatter().string(from: signoff.at))")
         }
         for (heading, ids, entries) in [("Top 5 Opportunities", review.lineup.opportunities, snapshot?.opportunities),
                                         ("Top 5 Obstacles", review.lineup.obstacles, snapshot?.obstacles)] {

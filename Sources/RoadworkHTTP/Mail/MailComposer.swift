@@ -30,7 +30,7 @@ struct MailComposer: Sendable {
 
                     You reported this wall in a deal: \(statement)
 
-                    Marketing has shipped \(item.format.rawValue.replacingOccurrences(of: "_", with: " ")) for it: “\(item.title)”
+                    Marketing has shipped \(spaced(item.format.rawValue)) for it: “\(item.title)”
                     \(item.url ?? "")
 
                     Use it in your next deal, then tell marketing with one click whether it helped:

@@ -29,7 +29,7 @@ struct BacklogPages {
                             "last": b.lastReportedOn?.description ?? "—",
                             "obstacle": entry.obstacle?.title, "obstacleRank": entry.obstacle?.rank,
                             "content": entry.activeContent?.title, "contentID": entry.activeContent?.id.lowercasedText,
-                            "contentStatus": entry.activeContent?.status.rawValue.replacingOccurrences(of: "_", with: " "),
+                            "contentStatus": entry.activeContent.map { spaced($0.status.rawValue) },
                             "owner": entry.activeContent?.assigneeID.flatMap { names[$0] } ?? "unassigned"]))
                 }), "formats": ContentFormat.allCases.map(\.rawValue)]
             }

@@ -63,7 +63,7 @@ struct ContentBoardCard: MustacheParent {
         id = TemplateText(text: item.id.lowercasedText)
         title = TemplateText(text: item.title)
         let target = item.opportunityID == nil ? card.targetTitle : "Opportunity: \(card.targetTitle)"
-        let facts = [item.format.rawValue.replacingOccurrences(of: "_", with: " "), target, card.assigneeName ?? ""]
+        let facts = [spaced(item.format.rawValue), target, card.assigneeName ?? ""]
         self.facts = TemplateText(text: facts.filter { !$0.isEmpty }.joined(separator: " · "))
         url = item.url.flatMap { $0.isEmpty ? nil : TemplateText(text: $0) }
         status = item.status

@@ -56,7 +56,7 @@ struct DetailPages {
                             TemplateObject(["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description])
                         }),
                         "hasReports": !reports.isEmpty,
-                        "content": content.map { ["title": $0.title, "status": $0.status.rawValue.replacingOccurrences(of: "_", with: " ")] },
+                        "content": content.map { ["title": $0.title, "status": spaced($0.status.rawValue)] },
                         "audit": Self.history(overview.audit)])
             }
             guard var values, let impactKey = values.removeValue(forKey: "impactKey") as? UUID else { throw Problem.notFound("objection") }

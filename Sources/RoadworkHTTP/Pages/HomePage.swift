@@ -62,7 +62,7 @@ struct HomePage {
                                                       store.reportedDealsRead(reporterID: identity.userID, limit: 8))
                     values["mine"] = mine.map { ["summary": $0.summary, "account": $0.account, "day": $0.occurredOn.description] }
                     values["deals"] = deals.map { deal -> [String: Any] in
-                        present(["account": deal.account, "stage": deal.lastStage.map { $0.rawValue.replacingOccurrences(of: "_", with: " ") } ?? "—",
+                        present(["account": deal.account, "stage": deal.lastStage.map { spaced($0.rawValue) } ?? "—",
                                  "outcome": deal.outcome.map { $0 == .won ? "won" : "lost" },
                                  "isWon": deal.outcome == .won ? true : nil, "isLost": deal.outcome == .lost ? true : nil])
                     }
@@ -101,7 +101,7 @@ enum ProgressBar {
 
     /// One bite as a line under its opportunity: title, status, and its link once published.
     static func bite(_ item: ContentItem) -> [String: Any] {
-        present(["id": item.id.lowercasedText, "title": item.title, "status": item.status.rawValue.replacingOccurrences(of: "_", with: " "),
+        present(["id": item.id.lowercasedText, "title": item.title, "status": spaced(item.status.rawValue),
                  "url": item.status == .published ? item.url : nil])
     }
 }

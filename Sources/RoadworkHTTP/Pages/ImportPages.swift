@@ -92,7 +92,7 @@ struct ImportPages {
         let columns = shown.header.enumerated().map { index, name -> [String: Any] in
             let field = chosen[name]
             let options = [["value": "", "label": "— nothing —", "selected": field == nil]]
-                + ImportField.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "), "selected": $0 == field] }
+                + ImportField.allCases.map { ["value": $0.rawValue, "label": spaced($0.rawValue), "selected": $0 == field] }
             return ["index": index, "name": name, "options": options]
         }
         let rows = shown.rows.map { row -> [String: Any] in

@@ -64,7 +64,7 @@ struct ReportPages {
         all["today"] = Day.today().description
         all["objections"] = objections.map { ["id": $0.id.lowercasedText, "statement": $0.statement,
                                               "selected": values["objection_id"] == $0.id.lowercasedText] as [String: Any] }
-        all["stages"] = BuyingStage.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),
+        all["stages"] = BuyingStage.allCases.map { ["value": $0.rawValue, "label": spaced($0.rawValue),
                                                     "selected": values["stage"] == $0.rawValue] as [String: Any] }
         return web.page(.report_new, title: "File a report", identity: identity, request: request, values: all, status: status)
     }

@@ -66,10 +66,10 @@ struct ReviewPages {
                     values["review"] = [
                         "version": version, "reviewVersion": open.version, "notes": open.notes, "lists": lists,
                         "uncovered": open.lineup.obstacles.count >= 5 ? [] : uncovered.map { ["id": $0.objection.id.lowercasedText, "statement": $0.objection.statement] },
-                        "signoffs": open.signoffs.map { ["name": names[$0.userID] ?? "?", "role": $0.role.rawValue.replacingOccurrences(of: "_", with: " "),
+                        "signoffs": open.signoffs.map { ["name": names[$0.userID] ?? "?", "role": spaced($0.role.rawValue),
                                                          "version": $0.lineupVersion, "stale": $0.lineupVersion != version] as [String: Any] },
                         "canSign": !signedByMe, "signedByMe": signedByMe,
-                        "myRole": identity.role.rawValue.replacingOccurrences(of: "_", with: " "),
+                        "myRole": spaced(identity.role.rawValue),
                     ] as [String: Any]
                 }
                 return values
@@ -207,7 +207,7 @@ struct ReviewPages {
             "status": review.status.rawValue, "version": review.lineup.version, "notes": review.notes, "lists": lists, "walls": walls,
             "dropped": summary.snapshot?.dropped.joined(separator: "; "),
             "signoffs": review.signoffs.map { signoff -> [String: Any] in
-                present(["name": summary.names[signoff.userID] ?? "?", "role": signoff.role.rawValue.replacingOccurrences(of: "_", with: " "),
+                present(["name": summary.names[signoff.userID] ?? "?", "role": spaced(signoff.role.rawValue),
                          "version": signoff.lineupVersion, "at": signoff.at.formatted(time), "stale": signoff.lineupVersion != review.lineup.version ? true : nil])
             },
             "backlog": backlog.map { ["statement": $0.0, "score": $0.1.fixed(2), "accounts": $0.2] as [String: Any] },
