@@ -50,25 +50,36 @@ enum Revalidation {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// A 64-bit hash of the body, eight bytes at a step: SHA-256 of a 100 KB backlog was a twentieth of its read. A weak
-    /// ETag needs no resistance to forgery, only that two bodies a client sees in turn differ, and it is the same in every
-    /// server process (no random seed), so a reload through another process still gets its 304.
+    /// A 64-bit hash of the body, 32 bytes at a step in four lanes that do not wait for each other (one lane was 3% of
+    /// the backlog of 200's server CPU; SHA-256 of a 100 KB backlog was a twentieth of its read). A weak ETag needs no
+    /// resistance to forgery, only that two bodies a client sees in turn differ, and it is the same in every server
+    /// process (no random seed), so a reload through another process still gets its 304.
     static func bodyHash(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        let multiplier: UInt64 = 0xFF51_AFD7_ED55_8CCD
+        var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count), 0xC2B2_AE3D_27D4_EB4F,
+                                                       0x1656_67B1_9E37_79F9, 0x27D4_EB2F_1656_67C5)
+        var hash: UInt64 = 0
         bytes.withUnsafeBytes { raw in
             var offset = 0
-            while offset + 8 <= raw.count {
-                hash = (hash ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-                hash ^= hash >> 32
-                offset += 8
+            while offset + 32 <= raw.count {
+                lanes.0 = (lanes.0 ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* multiplier
+                lanes.1 = (lanes.1 ^ raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)) &* multiplier
+                lanes.2 = (lanes.2 ^ raw.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)) &* multiplier
+                lanes.3 = (lanes.3 ^ raw.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)) &* multiplier
+                lanes.0 ^= lanes.0 >> 32
+                lanes.1 ^= lanes.1 >> 32
+                lanes.2 ^= lanes.2 >> 32
+                lanes.3 ^= lanes.3 >> 32
+                offset += 32
             }
+            hash = ((lanes.0 &* 31 ^ lanes.1) &* 31 ^ lanes.2) &* 31 ^ lanes.3
             while offset < raw.count {
                 hash = (hash ^ UInt64(raw[offset])) &* 0xC4CE_B9FE_1A85_EC53
                 offset += 1
             }
         }
         hash ^= hash >> 33
-        hash = hash &* 0xFF51_AFD7_ED55_8CCD
+        hash = hash &* multiplier
         return hash ^ (hash >> 29)
     }
 
