@@ -1,5 +1,7 @@
 import Foundation
 
+// Ids as PostgreSQL and RFC 9562 write them, for the client's parameters and the domain's JSON alike.
+
 extension UUID {
     /// `uuidString.lowercased()` without the formatting call and the second string: ids are in every response.
     public var lowercasedText: String {
