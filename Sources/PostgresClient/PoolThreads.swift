@@ -249,7 +249,9 @@ final class PoolThreads: @unchecked Sendable {
         if let now { return now }
         // Under load the next caller comes within a fraction of a millisecond and its pipeline carries the COMMIT; sent
         // alone, it was a round trip of its own (two wake-ups) for a good share of reads.
-        if settling, worker.wake.wait(timeout: .now() + Self.commitLinger) == .timedOut {
+        if !settling {
+            worker.wake.wait()
+        } else if worker.wake.wait(timeout: .now() + Self.commitLinger) == .timedOut {
             let gaveUp = locked { state -> Bool in
                 guard worker.handed == nil, let index = state.idle.firstIndex(where: { $0 === worker }) else { return false }
                 state.idle.remove(at: index)
@@ -257,8 +259,6 @@ final class PoolThreads: @unchecked Sendable {
             }
             if gaveUp { return .settle }
             // Work (or the stop) was handed over just as the time ran out: its signal is on its way.
-            worker.wake.wait()
-        } else if !settling {
             worker.wake.wait()
         }
         return locked { _ in

@@ -13,12 +13,10 @@ public struct ContentCard: Sendable {
 extension Store {
     static let contentColumns = "id, objection_id, opportunity_id, title, format, status, assignee_id, effort, url, published_at, version, created_at, updated_at"
 
-    static func contentColumnsOf(_ alias: String) -> String {
-        contentColumns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
-    }
-
-    /// `contentColumnsOf("c")`, made once: the home page's statements were 4% of its server CPU building it again.
-    static let contentColumnsOfC = contentColumnsOf("c")
+    /// The columns under the alias `c`, made once: the home page's statements were 4% of its server CPU building them
+    /// on every read.
+    static let contentColumnsOfC = contentColumns.split(separator: ",").map { "c.\($0.trimmingCharacters(in: .whitespaces))" }
+        .joined(separator: ", ")
 
     static func content(from row: some RowDecoding) throws -> ContentItem {
         ContentItem(
