@@ -82,6 +82,10 @@ public final class Connection: @unchecked Sendable {
             setup += "; SET statement_timeout = \(milliseconds); SET idle_in_transaction_session_timeout = \(milliseconds * 2)"
         }
         try execute(setup)
+        // Every transaction begins and ends with one of these: unnamed, the server parsed them again each time.
+        if prepares {
+            for sql in Self.transactionControl { _ = try preparedName(sql) }
+        }
     }
 
     deinit {
@@ -200,6 +204,9 @@ public final class Connection: @unchecked Sendable {
         pending.append(Command(sql: sql, values: parameters.map(\.postgresText)))
     }
 
+    /// The statements that open and close transactions, prepared when the connection opens.
+    static let transactionControl = ["BEGIN", "BEGIN READ ONLY", "COMMIT"]
+
     /// The name `sql` is prepared under on this connection, preparing it now if new (nil once the cache is full).
     private func preparedName(_ sql: String) throws -> String? {
         let (name, isNew) = reserveName(sql)
@@ -265,7 +272,8 @@ public final class Connection: @unchecked Sendable {
         if readOnly && pending.isEmpty {
             sent([Command(sql: "COMMIT", values: [])], pipelined: true)
             // A connection that cannot take it is dead or confused: marked broken, the pool discards it.
-            commitQueued = PQenterPipelineMode(handle) == 1 && PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0) == 1
+            commitQueued = PQenterPipelineMode(handle) == 1 && (prepared["COMMIT"].map { PQsendQueryPrepared(handle, $0, 0, nil, nil, nil, 0) }
+                ?? PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0)) == 1
             if !commitQueued { terminated = true }
             return
         }
@@ -333,8 +341,8 @@ public final class Connection: @unchecked Sendable {
         var preparing: [Int: String] = [:]
         var sent = true
         for (index, command) in all.enumerated() {
-            // BEGIN and COMMIT are not worth a prepared statement each.
-            let (name, isNew) = command.values.isEmpty ? (nil, false) : reserveName(command.sql)
+            // Of the statements without parameters, only BEGIN and COMMIT are prepared (at connect): others may be built per call.
+            let (name, isNew) = command.values.isEmpty ? (prepared[command.sql], false) : reserveName(command.sql)
             if let name, isNew {
                 preparing[index] = name
                 sent = sent && PQsendPrepare(handle, name, command.sql, 0, nil) == 1

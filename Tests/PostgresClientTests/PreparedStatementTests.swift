@@ -46,4 +46,20 @@ struct PreparedStatementTests {
         #expect(try piped[1].first!.decode("echoed", as: String.self) == "four")
         #expect(try connection.query("SELECT count(*) AS n FROM pg_prepared_statements").first!.decode("n", as: Int.self) == 0)
     }
+
+    @Test func transactionsBeginAndCommitThroughStatementsPreparedAtConnect() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        for readOnly in [true, true, false] {
+            connection.beginLazily(settings: [], readOnly: readOnly)
+            _ = try connection.query("SELECT $1::int AS n", [1])
+            try connection.commit()
+        }
+        try connection.settle()
+        let uses = try connection.query("SELECT statement, generic_plans + custom_plans AS uses FROM pg_prepared_statements").rows
+            .reduce(into: [String: Int]()) { $0[try $1.decode("statement", as: String.self)] = try $1.decode("uses", as: Int.self) }
+        #expect(uses["BEGIN READ ONLY"] == 2)
+        #expect(uses["BEGIN"] == 1)
+        // Two queued behind a read-only transaction's pipeline (one sent by `settle`), one sent with the write's last pipeline.
+        #expect(uses["COMMIT"] == 3)
+    }
 }
