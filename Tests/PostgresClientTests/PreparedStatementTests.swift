@@ -54,12 +54,11 @@ struct PreparedStatementTests {
             _ = try connection.query("SELECT $1::int AS n", [1])
             try connection.commit()
         }
-        try connection.settle()
         let uses = try connection.query("SELECT statement, generic_plans + custom_plans AS uses FROM pg_prepared_statements").rows
             .reduce(into: [String: Int]()) { $0[try $1.decode("statement", as: String.self)] = try $1.decode("uses", as: Int.self) }
         #expect(uses["BEGIN READ ONLY"] == 2)
         #expect(uses["BEGIN"] == 1)
-        // Two queued behind a read-only transaction's pipeline (one sent by `settle`), one sent with the write's last pipeline.
+        // Each read-only transaction's COMMIT queued and sent in front of the next pipeline; the write's sent with its last one.
         #expect(uses["COMMIT"] == 3)
     }
 }
