@@ -65,7 +65,7 @@ struct WebhookMessage: Sendable {
             return ":white_check_mark: Shipped: *\(field("title"))* (\(field("format")))" + (url.map { " <\($0)|Read it>" } ?? "")
                 + " · " + link("/objections/\(field("objection_id"))", "the objection it answers")
         case "content.status_changed":
-            return "*\(field("title"))* is now \(field("status").replacingOccurrences(of: "_", with: " ")). " + link("/content", "Content board")
+            return "*\(field("title"))* is now \(spaced(field("status"))). " + link("/content", "Content board")
         case "review.signed":
             return ":writing_hand: A joint review was signed. " + link("/review", "See the Top 5")
         case "review.applied":
