@@ -10,6 +10,8 @@ public final class Connection: @unchecked Sendable {
     private var terminated = false
     /// Statements prepared on this connection, by SQL text: each is parsed and planned once, not on every call.
     private var prepared: [String: String] = [:]
+    /// The columns of each prepared statement's rows, by statement name, from its first result.
+    private var layouts: [String: ColumnLayout] = [:]
     private var statementsPrepared = 0
     /// Bounds the cache should a caller ever build SQL text per call; 0 when statements must not be prepared at all.
     private let preparedLimit: Int
@@ -183,7 +185,7 @@ public final class Connection: @unchecked Sendable {
             }
         } }
         do {
-            return try check(result)
+            return try check(result, statement: name)
         } catch let error as PostgresError where error.isStaleCachedPlan {
             // A migration changed a table under a prepared statement: the next call prepares it afresh under a new name
             // (the transaction is aborted now, so the old one cannot be deallocated; it goes with the connection).
@@ -339,10 +341,12 @@ public final class Connection: @unchecked Sendable {
         guard behindCommit || PQenterPipelineMode(handle) == 1 else { throw broken() }
         defer { PQexitPipelineMode(handle) }
         var preparing: [Int: String] = [:]
+        var names: [String?] = []
         var sent = true
         for (index, command) in all.enumerated() {
             // Of the statements without parameters, only BEGIN and COMMIT are prepared (at connect): others may be built per call.
             let (name, isNew) = command.values.isEmpty ? (prepared[command.sql], false) : reserveName(command.sql)
+            names.append(name)
             if let name, isNew {
                 preparing[index] = name
                 sent = sent && PQsendPrepare(handle, name, command.sql, 0, nil) == 1
@@ -374,7 +378,7 @@ public final class Connection: @unchecked Sendable {
                     PQclear(result)
                     this = .failure(PostgresError.connection("not run: an earlier statement in its pipeline failed"))
                 } else {
-                    this = Result { try check(result) }
+                    this = Result { try check(result, statement: names[index]) }
                 }
                 // A failed PREPARE is the command's failure; its execution then reports only that it was skipped.
                 if case .failure? = outcome {} else { outcome = this }
@@ -428,9 +432,17 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    private func check(_ result: OpaquePointer?) throws -> QueryResult {
+    /// `statement`: the prepared statement's name, whose rows' columns are then looked up once, not in every result.
+    private func check(_ result: OpaquePointer?, statement: String? = nil) throws -> QueryResult {
         guard let result else { throw brokenError() }
-        switch PQresultStatus(result) {
+        let status = PQresultStatus(result)
+        if status == PGRES_TUPLES_OK, let statement {
+            if let layout = layouts[statement] { return QueryResult(result, layout: layout) }
+            let layout = ColumnLayout(result)
+            layouts[statement] = layout
+            return QueryResult(result, layout: layout)
+        }
+        switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
             return QueryResult(result)
         default:

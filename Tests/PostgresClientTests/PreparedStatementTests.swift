@@ -33,6 +33,30 @@ struct PreparedStatementTests {
         #expect { try connection.query(sql) } throws: { ($0 as? PostgresError)?.isStaleCachedPlan == true }
         let row = try #require(try connection.query(sql).first)
         #expect(try row.decode("b", as: Int.self) == 2)
+        // Renamed, with as many columns as before: the statement prepared afresh reads the new names.
+        try connection.execute("ALTER TABLE shapes RENAME COLUMN b TO c")
+        #expect { try connection.query(sql) } throws: { ($0 as? PostgresError)?.isStaleCachedPlan == true }
+        #expect(try connection.query(sql).first!.decode("c", as: Int.self) == 2)
+    }
+
+    @Test func aPreparedStatementsColumnNamesAreReadOnceAndServeItsLaterResultsAlsoInAPipeline() throws {
+        let connection = try Connection(conninfo: try TestDatabase.url())
+        let sql = "SELECT $1::int AS a, $1::int + 1 AS b, $1::int + 2 AS a, 'x' AS f_title"
+        let first = try connection.query(sql, [1])
+        let second = try connection.queries([(sql, [10]), ("SELECT $1::int AS a", [7])])
+        #expect(first.layout === second[0].layout)
+        #expect(second[1].layout !== first.layout)
+        // Names still find their columns in the later result: the first of two same-named ones, and by prefix.
+        let row = try #require(second[0].first)
+        #expect(try row.decode("b", as: Int.self) == 11)
+        #expect(try row.decode("a", as: Int.self) == 10)
+        #expect(try row.decode("title", prefix: "f_", as: String.self) == "x")
+        #expect(try second[1].first!.decode("a", as: Int.self) == 7)
+        // A statement sent unnamed (by a connection that must not prepare) makes its own each time.
+        let unprepared = try Connection(conninfo: try TestDatabase.url(), prepares: false)
+        let unnamed = try unprepared.query(sql, [1])
+        #expect(try unnamed.first!.decode("b", as: Int.self) == 2)
+        #expect(try unnamed.layout !== unprepared.query(sql, [1]).layout)
     }
 
     @Test func aConnectionThatMustNotPrepareSendsEveryStatementUnnamedAlsoInAPipeline() throws {
