@@ -96,8 +96,8 @@ public final class QueryResult {
 /// A statement's column names and where each is, so rows are decoded by name without PQfnumber (which copies and
 /// case-folds the name and compares it with every column on each call). Made once per prepared statement on each
 /// connection: making it (a String and a hash per column) for every result was a twentieth of the server's CPU for a
-/// backlog of 20.
-final class ColumnLayout {
+/// backlog of 20. Never changed once made, so results decoded on other threads may share it.
+final class ColumnLayout: Sendable {
     /// Every column's name, in order; nil for a name an earlier column already has (the first of two wins, as in PQfnumber).
     let names: [String?]
     let positions: [String: Int32]
